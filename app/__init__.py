@@ -1,0 +1,1 @@
+"""caretender: the platform (settings, accounts, audit log, pages, command line)."""

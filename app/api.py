@@ -1,0 +1,126 @@
+"""The JSON API under /api/v1, for integrations and scripts. Bearer tokens only."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, Router, get, patch, post
+from litestar.openapi.spec import Components, SecurityScheme
+
+from app import accounts
+from app.accounts import CurrentUser, UserSummary
+from app.dependencies import PLATFORM, USER, client_address
+from app.guards import officers_only
+from app.platform import Platform
+from app.schemas import (
+    Colleague,
+    ColleaguePage,
+    ColleagueRequest,
+    Me,
+    RegistrationRequest,
+    RoleRequest,
+    TokenRequest,
+    TokenResponse,
+)
+from app.tokens import Scope
+
+BEARER = [{"bearer": []}]
+SECURITY_COMPONENTS = Components(
+    security_schemes={
+        "bearer": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            bearer_format="JWT",
+            description="A token from POST /api/v1/tokens",
+        )
+    }
+)
+
+
+def _colleague(summary: UserSummary) -> Colleague:
+    return Colleague(summary.id, summary.name, summary.email, str(summary.role))
+
+
+def _me(user: CurrentUser) -> Me:
+    return Me(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=str(user.role),
+        organisation_id=user.organisation_id,
+        organisation_name=user.organisation_name,
+        organisation_kind=str(user.organisation_kind),
+    )
+
+
+class AccountApi(Controller):
+    tags = ["accounts"]
+
+    @post("/tokens", status_code=201)
+    async def create_token(
+        self, request: Request, platform: Platform, data: TokenRequest
+    ) -> TokenResponse:
+        """Exchange an email and password for a bearer token (rate limited)."""
+        _, token = await accounts.sign_in(
+            platform, msgspec.structs.asdict(data), client_address(request), Scope.API
+        )
+        return TokenResponse(token=token.value, token_type="Bearer", expires_at=token.expires_at)
+
+    @post("/registrations", status_code=201)
+    async def register(self, platform: Platform, data: RegistrationRequest) -> Me:
+        """Register a provider organisation and its first user."""
+        return _me(await accounts.register_provider(platform, msgspec.structs.asdict(data)))
+
+    @get("/me", security=BEARER, dependencies={"user": USER})
+    async def me(self, user: CurrentUser) -> Me:
+        """The signed-in user and their organisation."""
+        return _me(user)
+
+
+class ColleagueApi(Controller):
+    path = "/organisation/users"
+    tags = ["organisation"]
+    guards = [officers_only]
+    security = BEARER
+    dependencies = {"user": USER}
+
+    @get("/")
+    async def list_users(
+        self, platform: Platform, user: CurrentUser, page: int = 1
+    ) -> ColleaguePage:
+        """Users of the officer's own organisation, 25 a page."""
+        listing = await accounts.list_colleagues(platform, user, page)
+        return ColleaguePage(
+            items=[_colleague(item) for item in listing.items],
+            page=listing.number,
+            pages=listing.pages,
+            total=listing.total,
+        )
+
+    @post("/", status_code=201)
+    async def add_user(
+        self, platform: Platform, user: CurrentUser, data: ColleagueRequest
+    ) -> Colleague:
+        """Add a colleague with a role (officer or evaluator) and a first password."""
+        return _colleague(
+            await accounts.add_colleague(platform, user, msgspec.structs.asdict(data))
+        )
+
+    @get("/{user_id:str}")
+    async def get_user(self, platform: Platform, user: CurrentUser, user_id: str) -> Colleague:
+        return _colleague(await accounts.get_colleague(platform, user, user_id))
+
+    @patch("/{user_id:str}")
+    async def change_role(
+        self, platform: Platform, user: CurrentUser, user_id: str, data: RoleRequest
+    ) -> Colleague:
+        """Change a colleague's role; an organisation keeps at least one officer."""
+        return _colleague(
+            await accounts.change_role(platform, user, user_id, msgspec.structs.asdict(data))
+        )
+
+
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[AccountApi, ColleagueApi],
+    dependencies={"platform": PLATFORM},
+)

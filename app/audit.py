@@ -1,0 +1,125 @@
+"""The audit log: appends hash-chained events and verifies the chain.
+
+Events are appended inside the caller's write transaction; once it commits, a checkpoint
+signed with a key kept outside the database is appended to a file outside the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from app import database
+from app.audit_chain import (
+    ChainedEvent,
+    Checkpoint,
+    Verification,
+    canonical_json,
+    chain_next,
+    sign_checkpoint,
+    verify_chain,
+)
+from app.platform import Platform
+from app.tables import AuditEvent
+from app.vocabulary import AuditAction
+
+CHECKPOINT_PURPOSE = "audit-checkpoints"
+#: Any constant: PostgreSQL advisory lock taken by every appender, one at a time.
+_PG_APPEND_LOCK = 7_301_2026
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def record(
+    platform: Platform,
+    action: AuditAction,
+    *,
+    actor_id: UUID | None,
+    organisation_id: UUID | None,
+    object_type: str,
+    object_id: UUID | str | None,
+    details: Mapping[str, Any] | None = None,
+) -> ChainedEvent:
+    """Append an event to the chain; call inside ``database.write_transaction()``."""
+    if not database.is_sqlite():
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _PG_APPEND_LOCK)
+    occurred_at = platform.clock.now()
+    body = _plain(
+        {
+            "occurred_at": occurred_at.isoformat(),
+            "action": str(action),
+            "actor_id": actor_id,
+            "organisation_id": organisation_id,
+            "object_type": object_type,
+            "object_id": object_id,
+            "details": dict(details or {}),
+        }
+    )
+    last = await AuditEvent.select().order_by(AuditEvent.seq, ascending=False).first()
+    event = chain_next(_chained(last) if last else None, body)
+    await AuditEvent.insert(
+        AuditEvent(
+            seq=event.seq,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+            occurred_at=occurred_at,
+            action=body["action"],
+            organisation_id=body["organisation_id"],
+            body=canonical_json(body).decode(),
+        )
+    )
+    checkpoint = sign_checkpoint(platform.derived_key(CHECKPOINT_PURPOSE), event)
+    path = platform.settings.audit_checkpoints_path
+    database.after_commit(lambda: asyncio.to_thread(_append_checkpoint, path, checkpoint))
+    return event
+
+
+def _chained(row: Mapping[str, Any]) -> ChainedEvent:
+    """The event as hashed; a column edited apart from its body makes the hash fail."""
+    body = json.loads(row["body"])
+    columns = {"action": row["action"], "organisation_id": row["organisation_id"]}
+    if any(body.get(name) != value for name, value in columns.items()):
+        body["columns_differ"] = columns
+    return ChainedEvent(row["seq"], row["prev_hash"], row["hash"], body)
+
+
+def _append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One short line per write with O_APPEND: writers on one file do not interleave.
+    with path.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(asdict(checkpoint)) + "\n")
+
+
+def _read_checkpoints(path: Path) -> list[Checkpoint]:
+    if not path.exists():
+        return []
+    checkpoints = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            checkpoints.append(Checkpoint(**json.loads(line)))
+    return checkpoints
+
+
+async def verify(platform: Platform) -> Verification:
+    rows = await AuditEvent.select().order_by(AuditEvent.seq)
+    checkpoints = await asyncio.to_thread(
+        _read_checkpoints, platform.settings.audit_checkpoints_path
+    )
+    return verify_chain(
+        (_chained(row) for row in rows),
+        checkpoints,
+        platform.derived_key(CHECKPOINT_PURPOSE),
+    )

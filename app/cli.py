@@ -1,0 +1,164 @@
+"""The ``caretender`` command line: serve, migrate, create-buyer, demo, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from app import accounts, audit, database, demo_data
+from app.errors import Invalid
+from app.platform import Platform
+from app.settings import settings_from_env
+from app.tables import User
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
+    platform = Platform(settings_from_env())
+
+    async def main() -> T:
+        await database.start()
+        try:
+            return await work(platform)
+        finally:
+            await database.stop()
+
+    return asyncio.run(main())
+
+
+async def _migrate(_: Platform | None = None) -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards("all")
+    if not result.success:
+        raise click.ClickException(f"Migrations failed: {result.message}")
+
+
+@click.group()
+def main() -> None:
+    """caretender: tenders for the commissioning of care."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the platform over HTTP."""
+    import uvicorn
+
+    settings_from_env()  # fail early, before workers start, on bad settings
+    click.echo(f"caretender is at http://{host}:{port}/")
+    uvicorn.run(
+        "app.asgi:app", host=host, port=port, workers=workers, proxy_headers=False, log_level="info"
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database's tables up to date."""
+    _run(_migrate)
+    click.echo("Database is up to date.")
+
+
+@main.command("create-buyer")
+@click.option("--organisation", required=True, help="The buyer organisation's name")
+@click.option("--name", required=True, help="The first procurement officer's full name")
+@click.option("--email", required=True, help="The officer's email address")
+@click.password_option(help="The officer's first password (asked for if not given)")
+def create_buyer(organisation: str, name: str, email: str, password: str) -> None:
+    """Create a buyer organisation and its first procurement officer."""
+
+    async def work(platform: Platform) -> accounts.CurrentUser:
+        return await accounts.create_buyer(platform, organisation, name, email, password)
+
+    try:
+        officer = _run(work)
+    except Invalid as error:
+        for field, message in error.field_errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"Created {officer.organisation_name} with officer {officer.name} <{officer.email}>."
+    )
+
+
+async def _load_demo(platform: Platform) -> bool:
+    """Load the demo organisations unless they are there already."""
+    await _migrate()
+    officer = demo_data.COUNCIL_OFFICER
+    if await User.exists().where(User.email == officer.email):
+        return False
+    council_officer = await accounts.create_buyer(
+        platform, demo_data.COUNCIL, officer.name, officer.email, officer.password
+    )
+    for evaluator in demo_data.COUNCIL_EVALUATORS:
+        await accounts.add_colleague(
+            platform,
+            council_officer,
+            {
+                "name": evaluator.name,
+                "email": evaluator.email,
+                "role": evaluator.role,
+                "password": evaluator.password,
+            },
+        )
+    for provider in demo_data.PROVIDERS:
+        await accounts.register_provider(
+            platform,
+            {
+                "organisation_name": provider.organisation,
+                "cqc_provider_id": provider.cqc_provider_id,
+                "contact_name": provider.user.name,
+                "email": provider.user.email,
+                "password": provider.user.password,
+            },
+        )
+    return True
+
+
+@main.command()
+def demo() -> None:
+    """Migrate, load demo organisations and users, and print how to sign in."""
+    loaded = _run(_load_demo)
+    click.echo("Demo data loaded." if loaded else "Demo data was already loaded.")
+    click.echo("")
+    click.echo("Sign in with any of these (email / password):")
+    people = [
+        (demo_data.COUNCIL, demo_data.COUNCIL_OFFICER),
+        *((demo_data.COUNCIL, evaluator) for evaluator in demo_data.COUNCIL_EVALUATORS),
+        *((provider.organisation, provider.user) for provider in demo_data.PROVIDERS),
+    ]
+    for organisation, person in people:
+        click.echo(
+            f"  {person.role.label:<20} {person.email:<38} {person.password:<24} {organisation}"
+        )
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain and its signed checkpoints; exit 1 naming the first bad event."""
+
+    async def work(platform: Platform) -> audit.Verification:
+        return await audit.verify(platform)
+
+    result = _run(work)
+    if not result.ok:
+        click.echo(f"Audit log is NOT intact: {result.problem}.", err=True)
+        click.echo(f"First bad event: {result.first_bad_seq}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Audit log intact: {result.events_checked} events chained"
+        + (f", {result.unanchored} after the newest checkpoint" if result.unanchored else "")
+        + "."
+    )

@@ -1,0 +1,102 @@
+"""The one place where errors become responses: JSON under /api, GOV.UK pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.errors import DomainError, Invalid, NotSignedIn, TooManyAttempts
+from app.web_support import render
+
+logger = logging.getLogger("caretender")
+
+#: Plain words for each status, for pages and JSON alike.
+MESSAGES = {
+    400: "There is a problem with what was sent",
+    401: "Sign in to continue",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "Page not found",
+    409: "That could not be done",
+    413: "The file or form is too large",
+    429: "There have been too many attempts. Wait and try again",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _json(
+    status: int, message: str, errors: dict[str, str] | None = None, headers=None
+) -> Response:
+    content: dict[str, Any] = {"status": status, "message": message}
+    if errors:
+        content["errors"] = errors
+    return Response(content, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def _page(request: Request, status: int, message: str, headers=None) -> Response:
+    template = render(
+        request,
+        "errors/error.html",
+        {"status": status, "message": message},
+        status_code=status,
+    )
+    if headers:
+        template.headers.update(headers)
+    return template
+
+
+def domain_error(request: Request, error: DomainError) -> Response:
+    headers = (
+        {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else None
+    )
+    if _is_api(request):
+        errors = error.field_errors if isinstance(error, Invalid) else None
+        return _json(error.status_code, error.message, errors, headers)
+    if isinstance(error, NotSignedIn):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/sign-in?next={quote(target)}", status_code=303)
+    return _page(request, error.status_code, error.message, headers)
+
+
+def http_error(request: Request, error: HTTPException) -> Response:
+    status = error.status_code
+    if status >= 500:
+        return server_error(request, error)
+    message = MESSAGES.get(status, error.detail)
+    if status == 403 and "csrf" in str(error.detail).lower():
+        message = "Your form could not be sent. Go back, refresh the page and try again"
+    if _is_api(request):
+        errors = None
+        if isinstance(error, ValidationException) and isinstance(error.extra, list):
+            errors = {
+                str(item.get("key") or "body"): str(item.get("message"))
+                for item in error.extra
+                if isinstance(item, dict)
+            }
+        return _json(status, message, errors, error.headers)
+    return _page(request, status, message, error.headers)
+
+
+def server_error(request: Request, error: Exception) -> Response:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    status = HTTP_500_INTERNAL_SERVER_ERROR
+    if _is_api(request):
+        return _json(status, MESSAGES[status])
+    return _page(request, status, MESSAGES[status])
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    HTTP_500_INTERNAL_SERVER_ERROR: server_error,
+}

@@ -1,0 +1,41 @@
+"""The Jinja environment: our templates, the govuk-frontend-jinja macros, autoescape on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from litestar.contrib.jinja import JinjaTemplateEngine
+
+from app.clock import LONDON
+from app.settings import PROJECT_ROOT
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def london_time(value: datetime) -> str:
+    """ "12:00pm on Friday 4 December 2026", in Europe/London, as GOV.UK writes times."""
+    local = value.astimezone(LONDON)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{hour}:{local:%M}{local:%p}".lower() + f" on {local:%A} {local.day} {local:%B %Y}"
+
+
+def make_environment() -> Environment:
+    environment = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES_DIR),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        # PITFALLS: from_environment() does not turn autoescape on for us.
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["london_time"] = london_time
+    return environment
+
+
+def make_engine() -> JinjaTemplateEngine:
+    return JinjaTemplateEngine.from_environment(make_environment())

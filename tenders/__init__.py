@@ -1,0 +1,1 @@
+"""Tenders, lots, criteria, price schedules, clarifications and bids (issues 4 and 5)."""
