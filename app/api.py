@@ -5,12 +5,12 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Request, Router, get, patch, post
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app import accounts
-from app.accounts import CurrentUser, UserSummary
-from app.dependencies import PLATFORM, USER, client_address
+from app.accounts import UserSummary
+from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
 from app.guards import officers_only
-from app.platform import Platform
 from app.schemas import (
     Colleague,
     ColleaguePage,
@@ -40,7 +40,7 @@ def _colleague(summary: UserSummary) -> Colleague:
     return Colleague(summary.id, summary.name, summary.email, str(summary.role))
 
 
-def _me(user: CurrentUser) -> Me:
+def _me(user: UserDep) -> Me:
     return Me(
         id=user.id,
         name=user.name,
@@ -57,7 +57,7 @@ class AccountApi(Controller):
 
     @post("/tokens", status_code=201)
     async def create_token(
-        self, request: Request, platform: Platform, data: TokenRequest
+        self, request: Request, platform: PlatformDep, data: JSONBody[TokenRequest]
     ) -> TokenResponse:
         """Exchange an email and password for a bearer token (rate limited)."""
         _, token = await accounts.sign_in(
@@ -66,12 +66,12 @@ class AccountApi(Controller):
         return TokenResponse(token=token.value, token_type="Bearer", expires_at=token.expires_at)
 
     @post("/registrations", status_code=201)
-    async def register(self, platform: Platform, data: RegistrationRequest) -> Me:
+    async def register(self, platform: PlatformDep, data: JSONBody[RegistrationRequest]) -> Me:
         """Register a provider organisation and its first user."""
         return _me(await accounts.register_provider(platform, msgspec.structs.asdict(data)))
 
     @get("/me", security=BEARER, dependencies={"user": USER})
-    async def me(self, user: CurrentUser) -> Me:
+    async def me(self, user: UserDep) -> Me:
         """The signed-in user and their organisation."""
         return _me(user)
 
@@ -85,7 +85,10 @@ class ColleagueApi(Controller):
 
     @get("/")
     async def list_users(
-        self, platform: Platform, user: CurrentUser, page: int = 1
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        page: FromQuery[int] = 1,
     ) -> ColleaguePage:
         """Users of the officer's own organisation, 25 a page."""
         listing = await accounts.list_colleagues(platform, user, page)
@@ -98,7 +101,10 @@ class ColleagueApi(Controller):
 
     @post("/", status_code=201)
     async def add_user(
-        self, platform: Platform, user: CurrentUser, data: ColleagueRequest
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        data: JSONBody[ColleagueRequest],
     ) -> Colleague:
         """Add a colleague with a role (officer or evaluator) and a first password."""
         return _colleague(
@@ -106,12 +112,21 @@ class ColleagueApi(Controller):
         )
 
     @get("/{user_id:str}")
-    async def get_user(self, platform: Platform, user: CurrentUser, user_id: str) -> Colleague:
+    async def get_user(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        user_id: FromPath[str],
+    ) -> Colleague:
         return _colleague(await accounts.get_colleague(platform, user, user_id))
 
     @patch("/{user_id:str}")
     async def change_role(
-        self, platform: Platform, user: CurrentUser, user_id: str, data: RoleRequest
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        user_id: FromPath[str],
+        data: JSONBody[RoleRequest],
     ) -> Colleague:
         """Change a colleague's role; an organisation keeps at least one officer."""
         return _colleague(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from app.accounts import CurrentUser
 from app.platform import Platform
@@ -25,3 +25,7 @@ def client_address(request: Request) -> str:
 
 PLATFORM = Provide(provide_platform, sync_to_thread=False)
 USER = Provide(provide_user, sync_to_thread=False)
+
+#: Handler parameter types naming the two dependencies above.
+PlatformDep = NamedDependency[Platform]
+UserDep = NamedDependency[CurrentUser]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from app.clock import LONDON
 from app.settings import PROJECT_ROOT

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from app import accounts
-from app.accounts import CurrentUser
-from app.dependencies import PLATFORM, USER, client_address
+from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
 from app.errors import Invalid
 from app.guards import officers_only
-from app.platform import Platform
 from app.sessions import (
     cleared_session_cookie,
     current_session,
@@ -55,7 +53,7 @@ class SignInPages(Controller):
         return render(request, "accounts/register.html", {"values": {}})
 
     @post("/register")
-    async def register(self, request: Request, platform: Platform) -> Response:
+    async def register(self, request: Request, platform: PlatformDep) -> Response:
         values = await form_data(request)
         try:
             user = await accounts.register_provider(platform, values)
@@ -70,12 +68,12 @@ class SignInPages(Controller):
 
     @get("/sign-in")
     async def sign_in_form(
-        self, request: Request, next_: str | None = Parameter(query="next", default=None)
+        self, request: Request, next_: Annotated[str | None, QueryParameter(name="next")] = None
     ) -> Template:
         return render(request, "accounts/sign_in.html", {"values": {}, "next": safe_next(next_)})
 
     @post("/sign-in")
-    async def sign_in(self, request: Request, platform: Platform) -> Response:
+    async def sign_in(self, request: Request, platform: PlatformDep) -> Response:
         values = await form_data(request)
         target = safe_next(values.get("next"))
         try:
@@ -87,7 +85,7 @@ class SignInPages(Controller):
         return see_other(target, cookies=[session_cookie(platform, token.value)])
 
     @post("/sign-out")
-    async def sign_out(self, request: Request, platform: Platform) -> Redirect:
+    async def sign_out(self, request: Request, platform: PlatformDep) -> Redirect:
         if session := current_session(request):
             await accounts.sign_out(platform, session)
         return see_other(
@@ -104,16 +102,19 @@ class AccountPages(Controller):
     }
 
     @get("/")
-    async def account(self, request: Request, user: CurrentUser) -> Template:
+    async def account(self, request: Request, user: UserDep) -> Template:
         return render(request, "accounts/account.html")
 
     @get("/password")
-    async def password_form(self, request: Request, user: CurrentUser) -> Template:
+    async def password_form(self, request: Request, user: UserDep) -> Template:
         return render(request, "accounts/change_password.html")
 
     @post("/password")
     async def change_password(
-        self, request: Request, platform: Platform, user: CurrentUser
+        self,
+        request: Request,
+        platform: PlatformDep,
+        user: UserDep,
     ) -> Response:
         values = await form_data(request)
         try:
@@ -131,7 +132,7 @@ class AccountPages(Controller):
         )
 
     @post("/sign-out-everywhere")
-    async def sign_out_everywhere(self, platform: Platform, user: CurrentUser) -> Redirect:
+    async def sign_out_everywhere(self, platform: PlatformDep, user: UserDep) -> Redirect:
         await accounts.sign_out_everywhere(platform, user)
         return see_other(
             "/sign-in",
@@ -151,17 +152,26 @@ class ColleaguePages(Controller):
 
     @get("/")
     async def list_users(
-        self, request: Request, platform: Platform, user: CurrentUser, page: int = 1
+        self,
+        request: Request,
+        platform: PlatformDep,
+        user: UserDep,
+        page: FromQuery[int] = 1,
     ) -> Template:
         listing = await accounts.list_colleagues(platform, user, page)
         return render(request, "organisation/users.html", {"listing": listing})
 
     @get("/new")
-    async def new_user_form(self, request: Request, user: CurrentUser) -> Template:
+    async def new_user_form(self, request: Request, user: UserDep) -> Template:
         return render(request, "organisation/user_new.html", _role_context({}))
 
     @post("/new")
-    async def add_user(self, request: Request, platform: Platform, user: CurrentUser) -> Response:
+    async def add_user(
+        self,
+        request: Request,
+        platform: PlatformDep,
+        user: UserDep,
+    ) -> Response:
         values = await form_data(request)
         try:
             added = await accounts.add_colleague(platform, user, values)
@@ -181,7 +191,11 @@ class ColleaguePages(Controller):
 
     @get("/{user_id:str}")
     async def user_page(
-        self, request: Request, platform: Platform, user: CurrentUser, user_id: str
+        self,
+        request: Request,
+        platform: PlatformDep,
+        user: UserDep,
+        user_id: FromPath[str],
     ) -> Template:
         colleague = await accounts.get_colleague(platform, user, user_id)
         return render(
@@ -192,7 +206,11 @@ class ColleaguePages(Controller):
 
     @post("/{user_id:str}")
     async def change_role(
-        self, request: Request, platform: Platform, user: CurrentUser, user_id: str
+        self,
+        request: Request,
+        platform: PlatformDep,
+        user: UserDep,
+        user_id: FromPath[str],
     ) -> Response:
         values = await form_data(request)
         try:

@@ -1,0 +1,164 @@
+"""Fixtures for the whole suite: a real database built by the migrations (SQLite by
+default, PostgreSQL when CARETENDER_DATABASE_URL names one), a clock the tests move, the
+app served through httpx, and factories named for what they make."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Before anything imports piccolo_conf: the engine is chosen from the environment once.
+_TMP = Path(tempfile.mkdtemp(prefix="caretender-tests-"))
+os.environ.setdefault("CARETENDER_DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlite'}")
+os.environ.setdefault("CARETENDER_VAR_DIR", str(_TMP / "var"))
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from asgi_lifespan import LifespanManager  # noqa: E402
+from litestar import Litestar  # noqa: E402
+
+from app import accounts, database  # noqa: E402
+from app.accounts import CurrentUser  # noqa: E402
+from app.application import create_app  # noqa: E402
+from app.clock import FixedClock  # noqa: E402
+from app.platform import Platform  # noqa: E402
+from app.settings import PasswordSettings, Settings, database_settings_from_env  # noqa: E402
+from app.tables import AuditEvent, Organisation, RevokedSession, SignInAttempt, User  # noqa: E402
+
+#: Children before parents, so deleting in this order never trips a foreign key.
+TABLES = [AuditEvent, SignInAttempt, RevokedSession, User, Organisation]
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated_database() -> AsyncIterator[None]:
+    """A fresh database, built by running every migration forwards."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    db = database.engine()
+    if database.is_sqlite():
+        Path(database_settings_from_env().sqlite_path).unlink(missing_ok=True)
+    else:
+        await db.run_ddl("DROP SCHEMA public CASCADE")
+        await db.run_ddl("CREATE SCHEMA public")
+    await database.start()
+    result = await run_forwards("all")
+    assert result.success, result.message
+    yield
+    await database.stop()
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables() -> None:
+    for table in TABLES:
+        await table.delete(force=True)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database=database_settings_from_env(),
+        secret_key="test-secret-key-not-for-production",
+        var_dir=tmp_path / "var",
+        files_dir=tmp_path / "files",
+        # The cheapest argon2id parameters: tests only.
+        passwords=PasswordSettings(time_cost=1, memory_cost=8, parallelism=1),
+    )
+
+
+@pytest.fixture
+def platform(settings: Settings, clock: FixedClock) -> Platform:
+    return Platform(settings, clock)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Litestar:
+    return create_app(settings, clock)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An https client (the cookies are Secure), served in this test's event loop."""
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            yield http
+
+
+@pytest.fixture
+async def other_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser: its own cookies, the same server."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield http
+
+
+async def csrf_token(client: httpx.AsyncClient, page: str = "/sign-in") -> str:
+    response = await client.get(page)
+    match = CSRF_FIELD.search(response.text)
+    assert match, f"no CSRF field on {page}"
+    return match.group(1)
+
+
+async def post_form(
+    client: httpx.AsyncClient, url: str, data: dict[str, str], *, page: str = "/sign-in"
+) -> httpx.Response:
+    """Post a form the way a browser does: with the CSRF token from a page."""
+    return await client.post(url, data={"_csrf_token": await csrf_token(client, page), **data})
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> None:
+    response = await post_form(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 303, response.text
+
+
+async def provider_user(
+    platform: Platform,
+    email: str = "helen@moorlands-care.example",
+    organisation: str = "Moorlands Supported Living CIC",
+) -> CurrentUser:
+    return await accounts.register_provider(
+        platform,
+        {
+            "organisation_name": organisation,
+            "cqc_provider_id": "1-101234567",
+            "contact_name": "Helen Mills",
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+
+
+async def buyer_officer(
+    platform: Platform,
+    email: str = "priya.shah@staffordshire.example",
+    organisation: str = "Staffordshire County Council",
+) -> CurrentUser:
+    return await accounts.create_buyer(platform, organisation, "Priya Shah", email, PASSWORD)
+
+
+async def evaluator(
+    platform: Platform, officer: CurrentUser, email: str = "tom.barker@staffordshire.example"
+) -> CurrentUser:
+    added = await accounts.add_colleague(
+        platform,
+        officer,
+        {"name": "Tom Barker", "email": email, "role": "evaluator", "password": PASSWORD},
+    )
+    return replace(officer, id=added.id, email=added.email, name=added.name, role=added.role)
+
+
+async def count_rows() -> dict[str, int]:
+    return {table._meta.tablename: await table.count() for table in TABLES}
