@@ -32,11 +32,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await database.start()
+        opened = await database.start()
         try:
             yield
         finally:
-            await database.stop()
+            if opened:
+                await database.stop()
 
     return Litestar(
         route_handlers=[

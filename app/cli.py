@@ -22,11 +22,12 @@ def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
     platform = Platform(settings_from_env())
 
     async def main() -> T:
-        await database.start()
+        opened = await database.start()
         try:
             return await work(platform)
         finally:
-            await database.stop()
+            if opened:
+                await database.stop()
 
     return asyncio.run(main())
 

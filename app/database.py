@@ -39,13 +39,18 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
-async def start(database: Engine | None = None) -> None:
-    """At start-up: WAL on SQLite (it persists in the file), the pool on PostgreSQL."""
+async def start(database: Engine | None = None) -> bool:
+    """At start-up: WAL on SQLite (it persists in the file), the pool on PostgreSQL.
+
+    Returns whether it opened a pool, which the caller then closes with ``stop()``.
+    """
     db = database or engine()
     if isinstance(db, SQLiteEngine):
         await db.run_ddl("PRAGMA journal_mode=WAL")
-    elif isinstance(db, PostgresEngine):
+    elif isinstance(db, PostgresEngine) and db.pool is None:
         await db.start_connection_pool(min_size=1, max_size=10)
+        return True
+    return False
 
 
 async def stop(database: Engine | None = None) -> None:
