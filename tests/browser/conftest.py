@@ -1,0 +1,210 @@
+"""Browser tests: a real server, real Chromium, and axe-core on every page.
+
+Run them on their own (sync Playwright cannot share the app suite's event loop, and
+pyproject's addopts ignores this folder)::
+
+    .venv/bin/pytest -q -o addopts="" -p no:cacheprovider tests/browser
+
+One ``caretender serve`` process is started for the session, on a file SQLite database
+loaded by ``caretender demo`` in a temporary directory. Chromium is Debian's
+``/usr/bin/chromium``: never ``playwright install``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("CARETENDER_BROWSER", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-gpu",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: The cheapest argon2id parameters, for the demo users and everyone the tests create.
+CHEAP_ARGON2 = {
+    "CARETENDER_ARGON2_TIME_COST": "1",
+    "CARETENDER_ARGON2_MEMORY_COST": "8",
+    "CARETENDER_ARGON2_PARALLELISM": "1",
+}
+#: Playwright's default timeout is 30 s; a page of this app that takes 10 s is a failure.
+TIMEOUT_MS = 10_000
+
+
+# The app suite's autouse fixtures (tests/conftest.py) build and empty a database in an
+# event loop; the browser tests need neither, so these names are overridden here.
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> None:
+    """Not used: the served database is built by ``caretender demo``."""
+
+
+@pytest.fixture(autouse=True)
+def empty_tables() -> None:
+    """Not used: tests share the served database and use unique email addresses."""
+
+
+def _caretender() -> str:
+    beside_python = Path(sys.executable).with_name("caretender")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("caretender")
+    if not found:
+        pytest.fail("the caretender command is not installed (pip install -e .)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(var_dir: Path) -> dict[str, str]:
+    """This process's environment without any CARETENDER_* setting (tests/conftest.py
+    sets CARETENDER_DATABASE_URL), so the server uses a file SQLite under ``var_dir``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CARETENDER_")}
+    env["CARETENDER_VAR_DIR"] = str(var_dir)
+    env.update(CHEAP_ARGON2)
+    return env
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"caretender serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our server)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"caretender serve did not answer {url} within 20 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of a ``caretender serve`` process with the demo data loaded."""
+    with tempfile.TemporaryDirectory(prefix="caretender-browser-") as tmp:
+        var_dir = Path(tmp) / "var"
+        env = _server_env(var_dir)
+        demo = subprocess.run(
+            [_caretender(), "demo"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if demo.returncode != 0:
+            pytest.fail(f"caretender demo failed:\n{demo.stdout}\n{demo.stderr}")
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log = Path(tmp) / "server.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [_caretender(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_until_healthy(f"{base_url}/healthz", process, log)
+                yield base_url
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if request.session.testsfailed:
+            # The server's side of any failure, while the temporary directory still exists.
+            sys.stderr.write(f"\n--- caretender serve log ---\n{log.read_text()[-20_000:]}\n")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a fresh browser context (its own cookies): a different person, or a browser
+    with JavaScript off. ``bypass_csp`` lets axe be injected past the strict CSP."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(base_url=server, bypass_csp=True, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext]) -> Page:
+    return new_context().new_page()
+
+
+def _describe(violation: dict[str, Any]) -> str:
+    targets = "; ".join(
+        " ".join(str(part) for part in node["target"]) for node in violation["nodes"]
+    )
+    return (
+        f"- {violation['id']} ({violation['impact']}): {violation['help']}\n"
+        f"  {violation['helpUrl']}\n  on: {targets}"
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    """Run axe-core's WCAG 2.2 A and AA rules on the page as it is now; no violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return {violations: results.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map((n) => ({target: n.target})),
+            }))};
+        }""",
+        WCAG_TAGS,
+    )
+    violations = results["violations"]
+    assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n" + (
+        "\n".join(_describe(violation) for violation in violations)
+    )
