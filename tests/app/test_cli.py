@@ -1,0 +1,89 @@
+"""The command line, run as a newcomer or an administrator would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.tables import Organisation, User
+from app.vocabulary import OrganisationKind, Role
+
+CARETENDER = str(Path(sys.executable).with_name("caretender"))
+
+
+def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CARETENDER_VAR_DIR": str(tmp_path),
+        "CARETENDER_ARGON2_TIME_COST": "1",
+        "CARETENDER_ARGON2_MEMORY_COST": "8",
+        "CARETENDER_ARGON2_PARALLELISM": "1",
+    }
+    return subprocess.run(
+        [CARETENDER, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def test_create_buyer_makes_a_council_and_its_first_officer(tmp_path):
+    result = run(
+        "create-buyer",
+        "--organisation",
+        "Tamworth Borough Council",
+        "--name",
+        "Ravi Kumar",
+        "--email",
+        "Ravi.Kumar@tamworth.example",
+        "--password",
+        "a sturdy officer passphrase",
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created Tamworth Borough Council" in result.stdout
+    officer = await User.objects().where(User.email == "ravi.kumar@tamworth.example").first()
+    assert officer.role == Role.OFFICER
+    council = await Organisation.objects().where(Organisation.id == officer.organisation).first()
+    assert council.kind == OrganisationKind.BUYER
+
+
+async def test_create_buyer_refuses_bad_input_and_creates_nothing(tmp_path):
+    result = run(
+        "create-buyer",
+        "--organisation",
+        "",
+        "--name",
+        "Ravi Kumar",
+        "--email",
+        "not-an-email",
+        "--password",
+        "password",
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "organisation_name: Enter the organisation's name" in result.stderr
+    assert "email: Enter an email address in the correct format" in result.stderr
+    assert "password: This password is too common" in result.stderr
+    assert await Organisation.count() == 0
+
+
+async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_sign_in(tmp_path):
+    first = run("demo", tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Demo data loaded." in first.stdout
+    assert "priya.shah@staffordshire.example" in first.stdout
+    assert "officer-demo-passphrase" in first.stdout
+    assert await Organisation.count().where(Organisation.kind == OrganisationKind.BUYER) == 1
+    assert await Organisation.count().where(Organisation.kind == OrganisationKind.PROVIDER) == 3
+    assert await User.count().where(User.role == Role.EVALUATOR) == 3
+
+    again = run("demo", tmp_path=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout
+    assert await User.count() == 7
+
+
+async def test_migrate_reports_the_database_is_up_to_date(tmp_path):
+    result = run("migrate", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Database is up to date." in result.stdout
