@@ -274,25 +274,40 @@ async def _load_user(user_id: UUID) -> CurrentUser:
 # Sign-in and sessions ----------------------------------------------------------------
 
 
-async def _check_rate_limit(platform: Platform, email: str, address: str) -> None:
+async def _claim_attempt(platform: Platform, email: str, address: str) -> int:
+    """Record a sign-in attempt before the password is checked, or refuse it.
+
+    The attempt is committed first and counted after, so attempts made at the same moment
+    all see each other: parallel guesses cannot slip past the limit. A refused attempt is
+    not kept, so that someone hammering an account does not extend its lock for ever.
+    Raises ``TooManyAttempts``.
+    """
     limits = platform.settings.signin_limits
     now = platform.clock.now()
     window = timedelta(minutes=limits.window_minutes)
-    since = now - window
+    async with database.write_transaction():
+        attempt = SignInAttempt(email=email, address=address, attempted_at=now)
+        await attempt.save()
     for column, value, limit in (
         (SignInAttempt.email, email, limits.per_account),
         (SignInAttempt.address, address, limits.per_address),
     ):
-        failures = (
+        others = (
             await SignInAttempt.select(SignInAttempt.attempted_at)
-            .where(column == value, SignInAttempt.attempted_at > since)
+            .where(
+                column == value,
+                SignInAttempt.attempted_at > now - window,
+                SignInAttempt.id != attempt.id,
+            )
             .order_by(SignInAttempt.attempted_at, ascending=False)
             .limit(limit)
         )
-        if len(failures) >= limit:
+        if len(others) >= limit:
+            await SignInAttempt.delete().where(SignInAttempt.id == attempt.id)
             # Locked until the oldest failure that counts drops out of the window.
-            unlocks_at = failures[-1]["attempted_at"] + window
+            unlocks_at = others[-1]["attempted_at"] + window
             raise TooManyAttempts(retry_after=max(1, math.ceil((unlocks_at - now).total_seconds())))
+    return attempt.id
 
 
 async def sign_in(
@@ -312,14 +327,12 @@ async def sign_in(
         errors["password"] = "Enter your password"
     if errors:
         raise Invalid(errors)
-    await _check_rate_limit(platform, email, address)
+    attempt_id = await _claim_attempt(platform, email, address)
     row = await User.select(*_USER_COLUMNS).where(User.email == email).first()
     ok = await platform.passwords.verify(row["password_hash"] if row else None, password)
-    async with database.write_transaction():
-        if not ok:
-            await SignInAttempt.insert(
-                SignInAttempt(email=email, address=address, attempted_at=platform.clock.now())
-            )
+    if not ok:
+        # The attempt stays recorded: it is the failure the limits count.
+        async with database.write_transaction():
             await audit.record(
                 platform,
                 AuditAction.ACCOUNT_SIGNIN_FAIL,
@@ -329,26 +342,29 @@ async def sign_in(
                 object_id=None,
                 details={"email": email, "address": address},
             )
-        else:
-            assert row is not None
-            user = _current_user(row)
-            if platform.passwords.needs_rehash(row["password_hash"]):
-                await User.update(
-                    {User.password_hash: await platform.passwords.hash(password)}
-                ).where(User.id == user.id)
-            await audit.record(
-                platform,
-                AuditAction.ACCOUNT_SIGNIN_SUCCEED
-                if scope is Scope.WEB
-                else AuditAction.ACCOUNT_TOKEN_ISSUE,
-                actor_id=user.id,
-                organisation_id=user.organisation_id,
-                object_type="user",
-                object_id=user.id,
-                details={"address": address},
-            )
-    if not ok:
         raise Invalid({"email": SIGN_IN_FAILED, "password": SIGN_IN_FAILED})
+    assert row is not None
+    user = _current_user(row)
+    rehashed = (
+        await platform.passwords.hash(password)
+        if platform.passwords.needs_rehash(row["password_hash"])
+        else None
+    )
+    async with database.write_transaction():
+        await SignInAttempt.delete().where(SignInAttempt.id == attempt_id)
+        if rehashed:
+            await User.update({User.password_hash: rehashed}).where(User.id == user.id)
+        await audit.record(
+            platform,
+            AuditAction.ACCOUNT_SIGNIN_SUCCEED
+            if scope is Scope.WEB
+            else AuditAction.ACCOUNT_TOKEN_ISSUE,
+            actor_id=user.id,
+            organisation_id=user.organisation_id,
+            object_type="user",
+            object_id=user.id,
+            details={"address": address},
+        )
     return user, issue_token(platform, user, scope)
 
 

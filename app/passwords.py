@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import anyio
 import anyio.to_thread
 import argon2
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -38,12 +41,23 @@ class PasswordHasher:
         )
         # Compared against when the email is unknown, so both paths cost the same.
         self._dummy = self._hasher.hash("no account has this password")
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """One hash at a time per core: each holds ``memory_cost`` KiB, so a burst of
+        sign-ins must queue rather than take the shared thread pool and gigabytes."""
+        if self._limiter is None:  # made on first use: it needs the running event loop
+            self._limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+        return self._limiter
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self.limiter)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        return await anyio.to_thread.run_sync(self._verify, password_hash, password)
+        return await anyio.to_thread.run_sync(
+            self._verify, password_hash, password, limiter=self.limiter
+        )
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:
