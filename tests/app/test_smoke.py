@@ -17,7 +17,8 @@ async def test_provider_registers_and_reaches_account(client, platform):
     assert response.status_code == 303
     page = await client.get("/account")
     assert page.status_code == 200
-    assert "Signed in as" in page.text and "Trent Valley Home Care Ltd" in page.text
+    assert "Signed in as" in page.text
+    assert "Trent Valley Home Care Ltd" in page.text
 
 
 async def test_officer_signs_in_and_sees_users(client, platform):

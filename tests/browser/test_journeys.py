@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from uuid import uuid4
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from app import demo_data
 from tests.browser.conftest import assert_accessible
@@ -23,11 +23,11 @@ def unique_email(who: str) -> str:
     return f"{who}-{uuid4().hex[:12]}@browser-tests.example"
 
 
-def menu(page: Page):
+def menu(page: Page) -> Locator:
     return page.get_by_role("navigation", name="Menu")
 
 
-def signed_in_as(page: Page):
+def signed_in_as(page: Page) -> Locator:
     return page.get_by_test_id("signed-in-as")
 
 
@@ -60,7 +60,7 @@ def test_provider_registers_signs_out_and_signs_in_again(page: Page) -> None:
     fill_registration(page, organisation, "Rhian Hughes", email)
     page.get_by_role("button", name="Register").click()
     expect(page).to_have_url(re.compile(r"/account$"))
-    expect(page.get_by_role("region", name="Success")).to_contain_text(
+    expect(page.get_by_role("alert", name="Success")).to_contain_text(
         f"{organisation} is registered and you are signed in"
     )
     expect(signed_in_as(page)).to_have_text(f"Signed in as Rhian Hughes, {organisation}")
@@ -107,9 +107,7 @@ def test_officer_adds_an_evaluator_who_can_then_sign_in(
     name = f"Dylan Morris {uuid4().hex[:6]}"
 
     sign_in(page, OFFICER.email, OFFICER.password)
-    expect(signed_in_as(page)).to_have_text(
-        f"Signed in as {OFFICER.name}, {demo_data.COUNCIL}"
-    )
+    expect(signed_in_as(page)).to_have_text(f"Signed in as {OFFICER.name}, {demo_data.COUNCIL}")
     assert_accessible(page)
     menu(page).get_by_role("link", name="Users").click()
     expect(page).to_have_url(re.compile(r"/organisation/users$"))
@@ -130,7 +128,7 @@ def test_officer_adds_an_evaluator_who_can_then_sign_in(
     page.get_by_label("First password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Add user").click()
     expect(page).to_have_url(re.compile(r"/organisation/users$"))
-    expect(page.get_by_role("region", name="Success")).to_contain_text(
+    expect(page.get_by_role("alert", name="Success")).to_contain_text(
         f"{name} has been added as evaluator"
     )
     expect(page.get_by_role("row").filter(has_text=email)).to_contain_text("Evaluator")
