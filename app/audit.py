@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -88,11 +89,27 @@ async def record(
 
 
 def _chained(row: Mapping[str, Any]) -> ChainedEvent:
-    """The event as hashed; a column edited apart from its body makes the hash fail."""
-    body = json.loads(row["body"])
+    """The event as hashed; a column edited apart from its body makes the hash fail.
+
+    A body that is not exactly the canonical JSON that was hashed (unreadable, not an
+    object, reformatted, or with a duplicate key that parsing would hide) fails too.
+    """
+    text = row["body"]
+    try:
+        body = json.loads(text)
+        hashed = isinstance(body, dict) and canonical_json(body).decode() == text
+    except (ValueError, RecursionError):
+        hashed = False
+    if not hashed:
+        return ChainedEvent(row["seq"], row["prev_hash"], row["hash"], {"stored_body": text})
     columns = {"action": row["action"], "organisation_id": row["organisation_id"]}
-    if any(body.get(name) != value for name, value in columns.items()):
-        body["columns_differ"] = columns
+    differ = any(body.get(name) != value for name, value in columns.items())
+    try:
+        differ = differ or datetime.fromisoformat(body["occurred_at"]) != row["occurred_at"]
+    except (KeyError, TypeError, ValueError):
+        differ = True
+    if differ:
+        body["columns_differ"] = {**columns, "occurred_at": str(row["occurred_at"])}
     return ChainedEvent(row["seq"], row["prev_hash"], row["hash"], body)
 
 
@@ -103,21 +120,36 @@ def _append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         file.write(json.dumps(asdict(checkpoint)) + "\n")
 
 
+class DamagedCheckpoints(Exception):
+    def __init__(self, line_number: int) -> None:
+        super().__init__(f"line {line_number} of the checkpoint file is damaged")
+
+
 def _read_checkpoints(path: Path) -> list[Checkpoint]:
     if not path.exists():
         return []
     checkpoints = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            checkpoints.append(Checkpoint(**json.loads(line)))
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            fields = json.loads(line)
+            checkpoints.append(
+                Checkpoint(int(fields["seq"]), str(fields["hash"]), str(fields["signature"]))
+            )
+        except (ValueError, TypeError, KeyError) as error:
+            raise DamagedCheckpoints(number) from error
     return checkpoints
 
 
 async def verify(platform: Platform) -> Verification:
     rows = await AuditEvent.select().order_by(AuditEvent.seq)
-    checkpoints = await asyncio.to_thread(
-        _read_checkpoints, platform.settings.audit_checkpoints_path
-    )
+    try:
+        checkpoints = await asyncio.to_thread(
+            _read_checkpoints, platform.settings.audit_checkpoints_path
+        )
+    except DamagedCheckpoints as error:
+        return Verification(False, 0, None, str(error))
     return verify_chain(
         (_chained(row) for row in rows),
         checkpoints,

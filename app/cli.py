@@ -156,7 +156,8 @@ def audit_verify() -> None:
     result = _run(work)
     if not result.ok:
         click.echo(f"Audit log is NOT intact: {result.problem}.", err=True)
-        click.echo(f"First bad event: {result.first_bad_seq}", err=True)
+        if result.first_bad_seq is not None:
+            click.echo(f"First bad event: {result.first_bad_seq}", err=True)
         sys.exit(1)
     click.echo(
         f"Audit log intact: {result.events_checked} events chained"
