@@ -121,6 +121,18 @@ async def _email_taken(email: str) -> bool:
     return await User.exists().where(User.email == email)
 
 
+#: Any constant: the first key of the advisory locks below (audit.py uses one-key locks).
+_PG_ACCOUNT_LOCKS = 7_301
+
+
+async def _hold_until_commit(key: str) -> None:
+    """Make writers that name the same key take turns until commit, so that a check made
+    after this (an email is free, another officer remains) still holds when the write
+    commits. PostgreSQL only: SQLite writers already take turns."""
+    if not database.is_sqlite():
+        await User.raw("SELECT pg_advisory_xact_lock({}, hashtext({}))", _PG_ACCOUNT_LOCKS, key)
+
+
 # Registration and buyers -------------------------------------------------------------
 
 
@@ -151,6 +163,7 @@ async def register_provider(platform: Platform, form: Mapping[str, Any]) -> Curr
         raise Invalid(errors)
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
+        await _hold_until_commit(f"email:{email}")
         if await _email_taken(email):
             raise Invalid({"email": "An account already uses this email address. Sign in instead"})
         organisation = Organisation(
@@ -519,6 +532,7 @@ async def add_colleague(
         raise Invalid(errors)
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
+        await _hold_until_commit(f"email:{email}")
         if await _email_taken(email):
             raise Invalid({"email": "An account already uses this email address"})
         user_id = await _insert_user(
@@ -579,6 +593,7 @@ async def change_role(
     if new_role is colleague.role:
         return colleague
     async with database.write_transaction():
+        await _hold_until_commit(f"officers:{actor.organisation_id}")
         if colleague.role is Role.OFFICER:
             officers = await User.count().where(
                 User.organisation == actor.organisation_id, User.role == Role.OFFICER

@@ -75,8 +75,11 @@ async def renew_session_cookie(message: Message, scope: Scope) -> None:
         return
     session = scope.get("state", {}).get("session")
     headers = MutableScopeHeaders.from_message(message)
-    # A handler that signed the user in or out has set the cookie itself.
-    if session is None or not session.renewed_token or "set-cookie" in headers:
+    if session is None or not session.renewed_token:
+        return
+    # A handler that signed the user in or out has set the session cookie itself; other
+    # cookies (a flash message, the CSRF token) must not stop the session sliding.
+    if any(value.startswith(f"{SESSION_COOKIE}=") for value in headers.getall("set-cookie", [])):
         return
     platform: Platform = scope["litestar_app"].state.platform
     cookie = session_cookie(platform, session.renewed_token)

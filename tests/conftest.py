@@ -18,6 +18,7 @@ os.environ.setdefault("CARETENDER_DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlit
 os.environ.setdefault("CARETENDER_VAR_DIR", str(_TMP / "var"))
 
 import httpx  # noqa: E402
+import lxml.html  # noqa: E402
 import pytest  # noqa: E402
 from asgi_lifespan import LifespanManager  # noqa: E402
 from litestar import Litestar  # noqa: E402
@@ -44,7 +45,8 @@ async def migrated_database() -> AsyncIterator[None]:
 
     db = database.engine()
     if database.is_sqlite():
-        Path(database_settings_from_env().sqlite_path).unlink(missing_ok=True)
+        # Before anything else runs: nothing else is waiting on the loop yet.
+        Path(database_settings_from_env().sqlite_path).unlink(missing_ok=True)  # noqa: ASYNC240
     else:
         await db.run_ddl("DROP SCHEMA public CASCADE")
         await db.run_ddl("CREATE SCHEMA public")
@@ -124,6 +126,13 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     assert response.status_code == 303, response.text
 
 
+async def bearer(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict:
+    """Headers for API calls with a fresh bearer token."""
+    response = await client.post("/api/v1/tokens", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
 async def provider_user(
     platform: Platform,
     email: str = "helen@moorlands-care.example",
@@ -162,3 +171,45 @@ async def evaluator(
 
 async def count_rows() -> dict[str, int]:
     return {table._meta.tablename: await table.count() for table in TABLES}
+
+
+# Pages, read through their structure ---------------------------------------------------
+
+
+def html(response: httpx.Response) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(response.text)
+
+
+def title(response: httpx.Response) -> str:
+    return " ".join(html(response).findtext(".//title", "").split())
+
+
+def flash(response: httpx.Response) -> str | None:
+    """The success banner a post-redirect-get leaves for the next page."""
+    banners = html(response).xpath('//*[contains(@class, "govuk-notification-banner")]//p')
+    return " ".join(banners[0].text_content().split()) if banners else None
+
+
+def assert_form_refused(
+    response: httpx.Response, field: str, message: str, kept: dict[str, str]
+) -> None:
+    """A form re-rendered the GOV.UK way: 400, "Error: " in the title, the summary linking
+    to the field, the field's own message, and what was typed kept (never a password)."""
+    assert response.status_code == 400, response.text
+    page = html(response)
+    assert title(response).startswith("Error: ")
+    summary = {
+        link.get("href"): " ".join(link.text_content().split())
+        for link in page.xpath('//*[contains(@class, "govuk-error-summary")]//li/a')
+    }
+    assert summary.get(f"#{field}") == message, summary
+    assert page.xpath(f'//*[@id="{field}"]'), f"the summary links to #{field}, which is missing"
+    assert message in " ".join(page.get_element_by_id(f"{field}-error").text_content().split())
+    for name, value in kept.items():
+        if "password" in name:
+            assert not page.xpath(f'//input[@name="{name}"]/@value[. != ""]'), name
+        elif radios := page.xpath(f'//input[@name="{name}"][@type="radio"]'):
+            checked = [radio.get("value") for radio in radios if "checked" in radio.attrib]
+            assert checked == [v for v in [value] if v in [r.get("value") for r in radios]], name
+        else:
+            assert page.xpath(f'//input[@name="{name}"]/@value') == [value], name
