@@ -219,6 +219,9 @@ async def create_buyer(
         raise Invalid(errors)
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
+        await _hold_until_commit(f"email:{email}")
+        if await _email_taken(email):
+            raise Invalid({"email": "An account already uses this email address"})
         organisation = Organisation(
             name=organisation_name.strip(),
             kind=OrganisationKind.BUYER,
@@ -355,7 +358,8 @@ async def sign_in(
                 object_id=None,
                 details={"email": email, "address": address},
             )
-        raise Invalid({"email": SIGN_IN_FAILED, "password": SIGN_IN_FAILED})
+        # One message, on the first field: the summary must not say it twice.
+        raise Invalid({"email": SIGN_IN_FAILED})
     assert row is not None
     user = _current_user(row)
     rehashed = (

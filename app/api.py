@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Router, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app import accounts
 from app.accounts import UserSummary
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
+from app.error_handlers import MESSAGES
 from app.guards import officers_only
 from app.schemas import (
     Colleague,
     ColleaguePage,
     ColleagueRequest,
+    Error,
     Me,
     RegistrationRequest,
     RoleRequest,
@@ -24,6 +27,18 @@ from app.schemas import (
 from app.tokens import Scope
 
 BEARER = [{"bearer": []}]
+
+
+def _errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error responses a handler can give, all of them ``Error``, for the OpenAPI."""
+    return {
+        status: ResponseSpec(data_container=Error, description=MESSAGES[status])
+        for status in statuses
+    }
+
+
+#: Every call can be malformed; calls with a bearer token can also meet these.
+SIGNED_IN_ERRORS = (400, 401, 403)
 SECURITY_COMPONENTS = Components(
     security_schemes={
         "bearer": SecurityScheme(
@@ -55,7 +70,7 @@ def _me(user: UserDep) -> Me:
 class AccountApi(Controller):
     tags = ["accounts"]
 
-    @post("/tokens", status_code=201)
+    @post("/tokens", status_code=201, responses=_errors(400, 429))
     async def create_token(
         self, request: Request, platform: PlatformDep, data: JSONBody[TokenRequest]
     ) -> TokenResponse:
@@ -65,12 +80,12 @@ class AccountApi(Controller):
         )
         return TokenResponse(token=token.value, token_type="Bearer", expires_at=token.expires_at)
 
-    @post("/registrations", status_code=201)
+    @post("/registrations", status_code=201, responses=_errors(400))
     async def register(self, platform: PlatformDep, data: JSONBody[RegistrationRequest]) -> Me:
         """Register a provider organisation and its first user."""
         return _me(await accounts.register_provider(platform, msgspec.structs.asdict(data)))
 
-    @get("/me", security=BEARER, dependencies={"user": USER})
+    @get("/me", security=BEARER, dependencies={"user": USER}, responses=_errors(401))
     async def me(self, user: UserDep) -> Me:
         """The signed-in user and their organisation."""
         return _me(user)
@@ -83,7 +98,7 @@ class ColleagueApi(Controller):
     security = BEARER
     dependencies = {"user": USER}
 
-    @get("/")
+    @get("/", responses=_errors(*SIGNED_IN_ERRORS))
     async def list_users(
         self,
         platform: PlatformDep,
@@ -99,7 +114,7 @@ class ColleagueApi(Controller):
             total=listing.total,
         )
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=_errors(*SIGNED_IN_ERRORS))
     async def add_user(
         self,
         platform: PlatformDep,
@@ -111,7 +126,7 @@ class ColleagueApi(Controller):
             await accounts.add_colleague(platform, user, msgspec.structs.asdict(data))
         )
 
-    @get("/{user_id:str}")
+    @get("/{user_id:str}", responses=_errors(*SIGNED_IN_ERRORS, 404))
     async def get_user(
         self,
         platform: PlatformDep,
@@ -120,7 +135,7 @@ class ColleagueApi(Controller):
     ) -> Colleague:
         return _colleague(await accounts.get_colleague(platform, user, user_id))
 
-    @patch("/{user_id:str}")
+    @patch("/{user_id:str}", responses=_errors(*SIGNED_IN_ERRORS, 404))
     async def change_role(
         self,
         platform: PlatformDep,

@@ -61,6 +61,8 @@ def domain_error(request: Request, error: DomainError) -> Response:
     )
     if _is_api(request):
         errors = error.field_errors if isinstance(error, Invalid) else None
+        if isinstance(error, NotSignedIn):
+            headers = {"WWW-Authenticate": 'Bearer realm="caretender"'}
         return _json(error.status_code, error.message, errors, headers)
     if isinstance(error, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

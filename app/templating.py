@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -20,7 +21,9 @@ def london_time(value: datetime) -> str:
     return f"{hour}:{local:%M}{local:%p}".lower() + f" on {local:%A} {local.day} {local:%B %Y}"
 
 
+@cache
 def make_environment() -> Environment:
+    """One environment per process: templates compile once, whatever the number of apps."""
     environment = Environment(
         loader=ChoiceLoader(
             [

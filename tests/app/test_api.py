@@ -68,6 +68,7 @@ async def test_the_api_without_a_bearer_token_answers_401(client, authorization)
         response = await client.get(path, headers=headers)
         assert response.status_code == 401
         assert response.json() == SIGN_IN_TO_CONTINUE
+        assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_the_api_ignores_a_signed_in_browsers_cookie(client, platform):
@@ -207,3 +208,11 @@ async def test_a_wrong_field_type_names_the_field(client):
     response = await client.post("/api/v1/registrations", json={"organisation_name": ["a", "list"]})
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"organisation_name"}
+
+
+async def test_the_openapi_document_describes_the_error_responses(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    responses = schema["paths"]["/api/v1/organisation/users/{user_id}"]["patch"]["responses"]
+    assert {"400", "401", "403", "404"} <= set(responses)
+    assert "429" in schema["paths"]["/api/v1/tokens"]["post"]["responses"]
+    assert "Error" in schema["components"]["schemas"]

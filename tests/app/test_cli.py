@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from app import accounts
+from app.errors import Invalid
 from app.tables import Organisation, User
 from app.vocabulary import OrganisationKind, Role
 
@@ -87,3 +90,20 @@ async def test_migrate_reports_the_database_is_up_to_date(tmp_path):
     result = run("migrate", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Database is up to date." in result.stdout
+
+
+async def test_two_create_buyer_runs_with_one_email_make_one_officer_and_a_clear_refusal(platform):
+    async def create(council: str):
+        try:
+            return await accounts.create_buyer(
+                platform, council, "Ravi Kumar", "ravi@tamworth.example", "a sturdy passphrase"
+            )
+        except Invalid as error:
+            return error
+
+    outcomes = await asyncio.gather(create("Tamworth Borough Council"), create("Lichfield DC"))
+    refusals = [o for o in outcomes if isinstance(o, Invalid)]
+    assert len(refusals) == 1
+    assert refusals[0].field_errors == {"email": "An account already uses this email address"}
+    assert await User.count() == 1
+    assert await Organisation.count() == 1

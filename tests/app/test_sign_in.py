@@ -166,6 +166,8 @@ async def test_wrong_password_says_to_enter_a_correct_email_and_password(client,
     await provider_user(platform)
     response = await fail_sign_in(client, HELEN)
     assert_form_refused(response, "email", SIGN_IN_FAILED, kept={"email": HELEN})
+    summary = html(response).xpath('//*[contains(@class, "govuk-error-summary")]//li')
+    assert len(summary) == 1, "the message is said once"
     assert SESSION_COOKIE not in client.cookies
 
 
