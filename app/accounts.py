@@ -19,7 +19,7 @@ from app.passwords import password_problem
 from app.platform import Platform
 from app.tables import Organisation, RevokedSession, SignInAttempt, User
 from app.tokens import Scope, TokenClaims, decode, encode, new_claims
-from app.validation import clean, cqc_provider_id_problem, email_problem, name_problem
+from app.validation import clean, cqc_provider_id_problem, email_problem, name_problem, unstripped
 from app.vocabulary import BUYER_ROLES, AuditAction, OrganisationKind, Role
 
 TOKEN_PURPOSE = "session-tokens"
@@ -136,6 +136,32 @@ async def _hold_until_commit(key: str) -> None:
 # Registration and buyers -------------------------------------------------------------
 
 
+async def _refuse_problems(problems: Mapping[str, str | None], email: str, taken: str) -> None:
+    """Raise ``Invalid`` listing every problem, an email already in use among them."""
+    errors = {field: problem for field, problem in problems.items() if problem}
+    if "email" not in errors and await _email_taken(email):
+        errors["email"] = taken
+    if errors:
+        raise Invalid(errors)
+
+
+async def _claim_email(email: str, taken: str) -> None:
+    """Inside the write transaction: the email is still free, and stays so until commit."""
+    await _hold_until_commit(f"email:{email}")
+    if await _email_taken(email):
+        raise Invalid({"email": taken})
+
+
+async def _insert_organisation(
+    platform: Platform, name: str, kind: OrganisationKind, cqc_provider_id: str | None = None
+) -> UUID:
+    organisation = Organisation(
+        name=name, kind=kind, cqc_provider_id=cqc_provider_id, created_at=platform.clock.now()
+    )
+    await organisation.save()
+    return organisation.id
+
+
 async def register_provider(platform: Platform, form: Mapping[str, Any]) -> CurrentUser:
     """A visitor registers a provider organisation and becomes its first user.
 
@@ -145,54 +171,38 @@ async def register_provider(platform: Platform, form: Mapping[str, Any]) -> Curr
     cqc_provider_id = clean(form.get("cqc_provider_id")).upper()
     contact_name = clean(form.get("contact_name"))
     email = clean(form.get("email")).lower()
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
-    errors = {
-        field: problem
-        for field, problem in {
+    password = unstripped(form.get("password"))
+    taken = "An account already uses this email address. Sign in instead"
+    await _refuse_problems(
+        {
             "organisation_name": name_problem(organisation_name, "your organisation's name"),
             "cqc_provider_id": cqc_provider_id_problem(cqc_provider_id),
             "contact_name": name_problem(contact_name, "your full name"),
             "email": email_problem(email),
             "password": password_problem(password),
-        }.items()
-        if problem
-    }
-    if "email" not in errors and await _email_taken(email):
-        errors["email"] = "An account already uses this email address. Sign in instead"
-    if errors:
-        raise Invalid(errors)
+        },
+        email,
+        taken,
+    )
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
-        await _hold_until_commit(f"email:{email}")
-        if await _email_taken(email):
-            raise Invalid({"email": "An account already uses this email address. Sign in instead"})
-        organisation = Organisation(
-            name=organisation_name,
-            kind=OrganisationKind.PROVIDER,
-            cqc_provider_id=cqc_provider_id or None,
-            created_at=platform.clock.now(),
+        await _claim_email(email, taken)
+        organisation_id = await _insert_organisation(
+            platform, organisation_name, OrganisationKind.PROVIDER, cqc_provider_id or None
         )
-        await organisation.save()
-        user = User(
-            organisation=organisation.id,
-            email=email,
-            name=contact_name,
-            role=Role.PROVIDER,
-            password_hash=password_hash,
-            session_epoch=0,
-            created_at=platform.clock.now(),
+        user_id = await _insert_user(
+            platform, None, organisation_id, contact_name, email, Role.PROVIDER, password_hash
         )
-        await user.save()
         await audit.record(
             platform,
             AuditAction.ACCOUNT_PROVIDER_REGISTER,
-            actor_id=user.id,
-            organisation_id=organisation.id,
+            actor_id=user_id,
+            organisation_id=organisation_id,
             object_type="organisation",
-            object_id=organisation.id,
+            object_id=organisation_id,
             details={"name": organisation_name, "cqc_provider_id": cqc_provider_id or None},
         )
-    return await _load_user(user.id)
+    return await _load_user(user_id)
 
 
 async def create_buyer(
@@ -202,49 +212,39 @@ async def create_buyer(
 
     Raises ``Invalid``.
     """
-    email = email.strip().lower()
-    errors = {
-        field: problem
-        for field, problem in {
-            "organisation_name": name_problem(organisation_name.strip(), "the organisation's name"),
-            "officer_name": name_problem(officer_name.strip(), "the officer's full name"),
+    organisation_name, officer_name, email = (
+        organisation_name.strip(),
+        officer_name.strip(),
+        email.strip().lower(),
+    )
+    taken = "An account already uses this email address"
+    await _refuse_problems(
+        {
+            "organisation_name": name_problem(organisation_name, "the organisation's name"),
+            "officer_name": name_problem(officer_name, "the officer's full name"),
             "email": email_problem(email),
             "password": password_problem(password),
-        }.items()
-        if problem
-    }
-    if "email" not in errors and await _email_taken(email):
-        errors["email"] = "An account already uses this email address"
-    if errors:
-        raise Invalid(errors)
+        },
+        email,
+        taken,
+    )
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
-        await _hold_until_commit(f"email:{email}")
-        if await _email_taken(email):
-            raise Invalid({"email": "An account already uses this email address"})
-        organisation = Organisation(
-            name=organisation_name.strip(),
-            kind=OrganisationKind.BUYER,
-            created_at=platform.clock.now(),
+        await _claim_email(email, taken)
+        organisation_id = await _insert_organisation(
+            platform, organisation_name, OrganisationKind.BUYER
         )
-        await organisation.save()
         await audit.record(
             platform,
             AuditAction.ACCOUNT_ORGANISATION_CREATE,
             actor_id=None,
-            organisation_id=organisation.id,
+            organisation_id=organisation_id,
             object_type="organisation",
-            object_id=organisation.id,
-            details={"name": organisation.name, "kind": str(OrganisationKind.BUYER)},
+            object_id=organisation_id,
+            details={"name": organisation_name, "kind": str(OrganisationKind.BUYER)},
         )
         user_id = await _insert_user(
-            platform,
-            None,
-            organisation.id,
-            officer_name.strip(),
-            email,
-            Role.OFFICER,
-            password_hash,
+            platform, None, organisation_id, officer_name, email, Role.OFFICER, password_hash
         )
     return await _load_user(user_id)
 
@@ -335,7 +335,7 @@ async def sign_in(
     Raises ``Invalid`` and ``TooManyAttempts``.
     """
     email = clean(form.get("email")).lower()
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    password = unstripped(form.get("password"))
     errors = {}
     if problem := email_problem(email):
         errors["email"] = problem
@@ -468,8 +468,8 @@ async def change_password(
 
     Returns the user with the new session epoch, for a fresh cookie. Raises ``Invalid``.
     """
-    current = form.get("current_password") if isinstance(form.get("current_password"), str) else ""
-    new = form.get("new_password") if isinstance(form.get("new_password"), str) else ""
+    current = unstripped(form.get("current_password"))
+    new = unstripped(form.get("new_password"))
     errors = {}
     if not current:
         errors["current_password"] = "Enter your current password"
@@ -519,26 +519,21 @@ async def add_colleague(
     name = clean(form.get("name"))
     email = clean(form.get("email")).lower()
     role = clean(form.get("role"))
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
-    errors = {
-        field: problem
-        for field, problem in {
+    password = unstripped(form.get("password"))
+    taken = "An account already uses this email address"
+    await _refuse_problems(
+        {
             "name": name_problem(name, "their full name"),
             "email": email_problem(email),
             "role": _role_problem(role),
             "password": password_problem(password),
-        }.items()
-        if problem
-    }
-    if "email" not in errors and await _email_taken(email):
-        errors["email"] = "An account already uses this email address"
-    if errors:
-        raise Invalid(errors)
+        },
+        email,
+        taken,
+    )
     password_hash = await platform.passwords.hash(password)
     async with database.write_transaction():
-        await _hold_until_commit(f"email:{email}")
-        if await _email_taken(email):
-            raise Invalid({"email": "An account already uses this email address"})
+        await _claim_email(email, taken)
         user_id = await _insert_user(
             platform, actor.id, actor.organisation_id, name, email, Role(role), password_hash
         )

@@ -15,6 +15,11 @@ def clean(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def unstripped(value: object) -> str:
+    """For passwords: every character counts, spaces at either end included."""
+    return value if isinstance(value, str) else ""
+
+
 def email_problem(email: str) -> str | None:
     if not email:
         return "Enter an email address"
