@@ -16,7 +16,7 @@ from app.web_support import render
 
 logger = logging.getLogger("caretender")
 
-#: Plain words for each status, for pages and JSON alike.
+#: Plain words for each status: the error page's heading, and the message of JSON errors.
 MESSAGES = {
     400: "There is a problem with what was sent",
     401: "Sign in to continue",
@@ -25,7 +25,7 @@ MESSAGES = {
     405: "Page not found",
     409: "That could not be done",
     413: "The file or form is too large",
-    429: "There have been too many attempts. Wait and try again",
+    429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
 }
 
@@ -47,7 +47,11 @@ def _page(request: Request, status: int, message: str, headers=None) -> Response
     template = render(
         request,
         "errors/error.html",
-        {"status": status, "message": message},
+        {
+            "status": status,
+            "heading": MESSAGES.get(status, "There is a problem"),
+            "message": message,
+        },
         status_code=status,
     )
     if headers:
