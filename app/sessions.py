@@ -20,28 +20,19 @@ SESSION_COOKIE = "__Host-caretender-session"
 _SKIP = ("/static/", "/healthz", "/schema")
 
 
-def session_cookie(platform: Platform, token: str) -> Cookie:
+def host_cookie(key: str, value: str, max_age: int | None) -> Cookie:
+    """A ``__Host-`` cookie: this host only, HTTPS only, out of reach of scripts."""
     return Cookie(
-        key=SESSION_COOKIE,
-        value=token,
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="lax",
-        max_age=platform.settings.sessions.absolute_hours * 3600,
+        key=key, value=value, path="/", secure=True, httponly=True, samesite="lax", max_age=max_age
     )
+
+
+def session_cookie(platform: Platform, token: str) -> Cookie:
+    return host_cookie(SESSION_COOKIE, token, platform.settings.sessions.absolute_hours * 3600)
 
 
 def cleared_session_cookie() -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value="",
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="lax",
-        max_age=0,
-    )
+    return host_cookie(SESSION_COOKIE, "", max_age=0)
 
 
 def _token(connection: ASGIConnection, api: bool) -> str | None:

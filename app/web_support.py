@@ -12,7 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from app.errors import Invalid
-from app.sessions import current_session
+from app.sessions import current_session, host_cookie
 
 FLASH_COOKIE = "__Host-caretender-flash"
 
@@ -74,15 +74,7 @@ def render_invalid(
 
 
 def _flash_cookie(message: str, max_age: int | None = None) -> Cookie:
-    return Cookie(
-        key=FLASH_COOKIE,
-        value=quote(message),
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="lax",
-        max_age=max_age,
-    )
+    return host_cookie(FLASH_COOKIE, quote(message), max_age)
 
 
 def see_other(
