@@ -1,0 +1,32 @@
+from piccolo.conf.apps import AppConfig
+
+from app.settings import PROJECT_ROOT
+from tenders.tables import (
+    Clarification,
+    Interest,
+    Lot,
+    PriceItem,
+    Question,
+    Section,
+    Tender,
+    TenderDocument,
+    TenderRelease,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="tenders",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations" / "tenders"),
+    table_classes=[
+        Tender,
+        Lot,
+        Section,
+        Question,
+        PriceItem,
+        TenderDocument,
+        Interest,
+        Clarification,
+        TenderRelease,
+    ],
+    migration_dependencies=["app.piccolo_app"],
+    commands=[],
+)
