@@ -30,9 +30,35 @@ from app.clock import FixedClock  # noqa: E402
 from app.platform import Platform  # noqa: E402
 from app.settings import PasswordSettings, Settings, database_settings_from_env  # noqa: E402
 from app.tables import AuditEvent, Organisation, RevokedSession, SignInAttempt, User  # noqa: E402
+from tenders.tables import (  # noqa: E402
+    Clarification,
+    Interest,
+    Lot,
+    PriceItem,
+    Question,
+    Section,
+    Tender,
+    TenderDocument,
+    TenderRelease,
+)
 
 #: Children before parents, so deleting in this order never trips a foreign key.
-TABLES = [AuditEvent, SignInAttempt, RevokedSession, User, Organisation]
+TABLES = [
+    TenderRelease,
+    Clarification,
+    Interest,
+    TenderDocument,
+    PriceItem,
+    Question,
+    Section,
+    Lot,
+    Tender,
+    AuditEvent,
+    SignInAttempt,
+    RevokedSession,
+    User,
+    Organisation,
+]
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
