@@ -1,0 +1,1 @@
+"""Domain operations on tenders, one module per concern."""
