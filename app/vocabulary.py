@@ -1,5 +1,5 @@
-"""Shared vocabularies: roles, organisation kinds and audit actions, used by tables,
-services and templates alike."""
+"""Shared vocabularies: roles, organisation kinds, mail statuses and audit actions, used
+by tables, services and templates alike."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ class Role(StrEnum):
 BUYER_ROLES = (Role.OFFICER, Role.EVALUATOR)
 
 
+class MailStatus(StrEnum):
+    #: Waiting for a worker, perhaps after failed attempts.
+    PENDING = "pending"
+    #: Accepted by the mail server (or written as a file in development).
+    SENT = "sent"
+    #: Given up after the last attempt, or refused outright; kept for the record.
+    FAILED = "failed"
+
+
 class AuditAction(StrEnum):
     """Named ``<area>:<object>:<verb>``, kept sorted."""
 
@@ -44,3 +53,25 @@ class AuditAction(StrEnum):
     ACCOUNT_TOKEN_ISSUE = "account:token:issue"
     ACCOUNT_USER_ADD = "account:user:add"
     ACCOUNT_USER_ROLE_CHANGE = "account:user:role-change"
+    MAIL_MESSAGE_FAIL = "mail:message:fail"
+    MAIL_MESSAGE_SEND = "mail:message:send"
+    TENDER_CLARIFICATION_ANSWER = "tender:clarification:answer"
+    TENDER_CLARIFICATION_ASK = "tender:clarification:ask"
+    TENDER_CLARIFICATION_PUBLISH = "tender:clarification:publish"
+    TENDER_DOCUMENT_ADD = "tender:document:add"
+    TENDER_INTEREST_REGISTER = "tender:interest:register"
+    TENDER_INTEREST_WITHDRAW = "tender:interest:withdraw"
+    TENDER_LOT_ADD = "tender:lot:add"
+    TENDER_LOT_REMOVE = "tender:lot:remove"
+    TENDER_LOT_UPDATE = "tender:lot:update"
+    TENDER_PRICE_ITEM_ADD = "tender:price-item:add"
+    TENDER_PRICE_ITEM_REMOVE = "tender:price-item:remove"
+    TENDER_QUESTION_ADD = "tender:question:add"
+    TENDER_QUESTION_REMOVE = "tender:question:remove"
+    TENDER_SECTION_ADD = "tender:section:add"
+    TENDER_SECTION_UPDATE = "tender:section:update"
+    TENDER_TENDER_CANCEL = "tender:tender:cancel"
+    TENDER_TENDER_CREATE = "tender:tender:create"
+    TENDER_TENDER_EXTEND = "tender:tender:extend"
+    TENDER_TENDER_PUBLISH = "tender:tender:publish"
+    TENDER_TENDER_UPDATE = "tender:tender:update"
