@@ -25,6 +25,7 @@ from app.schemas import (
     TokenResponse,
 )
 from app.tokens import Scope
+from tenders.api import API_CONTROLLERS as TENDER_API_CONTROLLERS
 
 BEARER = [{"bearer": []}]
 
@@ -151,6 +152,6 @@ class ColleagueApi(Controller):
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[AccountApi, ColleagueApi],
+    route_handlers=[AccountApi, ColleagueApi, *TENDER_API_CONTROLLERS],
     dependencies={"platform": PLATFORM},
 )

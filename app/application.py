@@ -22,6 +22,7 @@ from app.sessions import renew_session_cookie, session_middleware
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_engine
 from app.web import WEB_CONTROLLERS
+from tenders.web import WEB_CONTROLLERS as TENDER_WEB_CONTROLLERS
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
 GOVUK_DIST = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -42,6 +43,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             *WEB_CONTROLLERS,
+            *TENDER_WEB_CONTROLLERS,
             api_router,
             create_static_files_router(path="/static/govuk", directories=[GOVUK_DIST]),
             create_static_files_router(

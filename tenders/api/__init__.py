@@ -1,0 +1,9 @@
+"""JSON controllers of tenders under /api/v1; each module exports ``CONTROLLERS``."""
+
+from tenders.api import authoring, clarifications, opportunities
+
+API_CONTROLLERS = [
+    *opportunities.CONTROLLERS,
+    *authoring.CONTROLLERS,
+    *clarifications.CONTROLLERS,
+]
