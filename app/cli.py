@@ -1,19 +1,22 @@
-"""The ``caretender`` command line: serve, migrate, create-buyer, demo, audit verify."""
+"""The ``caretender`` command line: serve, worker, migrate, create-buyer, demo, audit verify."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
 
-from app import accounts, audit, database, demo_data
+from app import accounts, audit, database, demo_data, mail
 from app.errors import Invalid
 from app.platform import Platform
 from app.settings import settings_from_env
 from app.tables import User
+from tenders import demo as tender_demo
 
 T = TypeVar("T")
 
@@ -58,6 +61,36 @@ def serve(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "app.asgi:app", host=host, port=port, workers=workers, proxy_headers=False, log_level="info"
     )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--interval", default=5.0, show_default=True, type=float, help="Seconds between passes."
+)
+def worker(once: bool, interval: float) -> None:
+    """Deliver the mail outbox until interrupted."""
+
+    async def work(platform: Platform) -> mail.DeliveryReport | None:
+        if platform.settings.smtp_url:
+            try:
+                mail.smtp_server(platform.settings.smtp_url)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from error
+        if once:
+            return await mail.deliver_all_due(platform)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        click.echo(f"Delivering mail every {interval:g} seconds; Ctrl-C to stop.")
+        await mail.run_worker(platform, stop, interval)
+        return None
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    report = _run(work)
+    if report is not None:
+        click.echo(f"Mail: {report.sent} sent, {report.deferred} to retry, {report.failed} failed.")
 
 
 @main.command()
@@ -109,6 +142,7 @@ async def _load_demo(platform: Platform) -> bool:
                 "password": evaluator.password,
             },
         )
+    await tender_demo.load(platform, council_officer)
     for provider in demo_data.PROVIDERS:
         await accounts.register_provider(
             platform,

@@ -6,12 +6,16 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app import accounts
 from app.errors import Invalid
 from app.tables import Organisation, User
 from app.vocabulary import OrganisationKind, Role
+from tenders.lifecycle import effective_status
+from tenders.tables import Lot, Tender
+from tenders.vocabulary import TenderStatus
 
 CARETENDER = str(Path(sys.executable).with_name("caretender"))
 
@@ -79,6 +83,27 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.BUYER) == 1
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.PROVIDER) == 3
     assert await User.count().where(User.role == Role.EVALUATOR) == 3
+    tenders = {row["title"]: row for row in await Tender.select()}
+    assert set(tenders) == {
+        "Children's community support framework",
+        "Supported living block contracts",
+        "Home care in Tamworth",
+        "Shared Lives respite",
+    }
+    assert tenders["Home care in Tamworth"]["status"] == TenderStatus.DRAFT
+    closed = tenders["Shared Lives respite"]
+    assert (
+        effective_status(
+            TenderStatus(closed["status"]), closed["submission_deadline"], datetime.now(UTC)
+        )
+        is TenderStatus.CLOSED
+    )
+    assert (
+        await Lot.count().where(
+            Lot.tender == tenders["Children's community support framework"]["id"]
+        )
+        == 5
+    )
 
     again = run("demo", tmp_path=tmp_path)
     assert again.returncode == 0, again.stderr
