@@ -68,3 +68,10 @@ class TooManyAttempts(DomainError):
             f"There have been too many attempts to sign in. Wait {minutes} {unit} and try again."
         )
         self.retry_after = retry_after
+
+
+class TooLarge(Invalid):
+    """A file or form bigger than the platform accepts. An ``Invalid`` so that a form can
+    show the message beside the field; 413 so that clients and logs see what happened."""
+
+    status_code = 413

@@ -1,0 +1,248 @@
+"""The file store: content-addressed by SHA-256, written while the upload streams, checked
+for size and type (by magic bytes) before anything can refer to a file.
+
+``FileStore`` is the interface the rest of the platform uses, so that an S3-compatible
+object store can replace ``LocalFileStore`` without the callers noticing. Nothing in the
+store's paths comes from the user: files live at ``sha256/ab/cd/<digest>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import anyio
+import anyio.to_thread
+import puremagic
+
+from app.errors import Invalid, NotFound, TooLarge
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PNG = "image/png"
+JPEG = "image/jpeg"
+
+#: What tender documents and bid evidence may be: extension → the types its contents may be.
+DOCUMENT_TYPES: Mapping[str, frozenset[str]] = {
+    "pdf": frozenset({PDF}),
+    "docx": frozenset({DOCX}),
+    "xlsx": frozenset({XLSX}),
+    "png": frozenset({PNG}),
+    "jpg": frozenset({JPEG}),
+    "jpeg": frozenset({JPEG}),
+}
+
+#: How the messages name each extension.
+_TYPE_NAMES = {
+    "pdf": "PDF",
+    "docx": "Word document",
+    "xlsx": "Excel spreadsheet",
+    "png": "PNG",
+    "jpg": "JPEG",
+    "jpeg": "JPEG",
+}
+
+#: Word and Excel files are ZIP archives, and magic bytes only say "ZIP": the archive must
+#: hold the parts that make it the one or the other.
+_ZIP_PARTS = {DOCX: "word/", XLSX: "xl/"}
+
+#: Uploads arrive in small chunks; write them in batches of this size, one thread hop each.
+WRITE_BATCH = 1024 * 1024
+READ_CHUNK = 256 * 1024
+MAX_NAME_LENGTH = 150
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    #: The MIME type its contents were checked to be.
+    content_type: str
+    #: Lower case, without the dot.
+    extension: str
+    #: The name it was uploaded with, for display only: never part of a path.
+    original_name: str
+
+
+class FileStore(Protocol):
+    async def save(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        filename: str,
+        max_bytes: int,
+        allowed: Mapping[str, AbstractSet[str]],
+        field: str = "file",
+    ) -> StoredFile:
+        """Store the file streamed in ``chunks``, refusing it unless its extension is one
+        of ``allowed``, its contents are of a type allowed for that extension, and it is
+        not empty nor larger than ``max_bytes``. A refused or interrupted upload leaves
+        nothing behind.
+
+        Raises ``Invalid`` ({field: message}) for a wrong type or an empty file, and
+        ``TooLarge`` (also {field: message}) as soon as the file passes ``max_bytes``.
+        """
+        ...
+
+    async def exists(self, sha256: str) -> bool: ...
+
+    def read(self, sha256: str) -> AsyncIterator[bytes]:
+        """The stored bytes, in chunks. Raises ``NotFound`` for a malformed digest."""
+        ...
+
+
+def display_name(filename: str) -> str:
+    """The last part of a browser-sent name, without control characters, and short
+    enough to show; the extension survives shortening."""
+    name = unicodedata.normalize("NFC", re.split(r"[/\\]", filename)[-1])
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 10:
+            name = stem[: MAX_NAME_LENGTH - len(extension) - 1].rstrip() + "." + extension
+        else:
+            name = name[:MAX_NAME_LENGTH]
+    return name or "file"
+
+
+def type_message(allowed: Mapping[str, AbstractSet[str]]) -> str:
+    names = list(dict.fromkeys(_TYPE_NAMES.get(ext, ext.upper()) for ext in allowed))
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"The selected file must be a {listed}"
+
+
+def size_message(max_bytes: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if max_bytes >= size and max_bytes % size == 0:
+            return f"The selected file must be smaller than {max_bytes // size} {unit}"
+    return f"The selected file must be smaller than {max_bytes:,} bytes"
+
+
+class LocalFileStore:
+    """Files in a folder (``CARETENDER_FILES_DIR``), shared by every worker."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tmp = root / "tmp"
+
+    def open_path(self, sha256: str) -> Path:
+        """Where a file with this digest is (or would be). Local store only: serve it
+        with ``Content-Disposition: attachment``."""
+        if not _DIGEST.fullmatch(sha256):
+            raise NotFound()
+        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+
+    async def exists(self, sha256: str) -> bool:
+        return await anyio.to_thread.run_sync(self.open_path(sha256).is_file)
+
+    async def read(self, sha256: str) -> AsyncIterator[bytes]:
+        async with await anyio.open_file(self.open_path(sha256), "rb") as stored:
+            while chunk := await stored.read(READ_CHUNK):
+                yield chunk
+
+    async def save(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        filename: str,
+        max_bytes: int,
+        allowed: Mapping[str, AbstractSet[str]],
+        field: str = "file",
+    ) -> StoredFile:
+        original_name = display_name(filename)
+        _, dot, extension = original_name.rpartition(".")
+        extension = extension.lower() if dot else ""
+        if extension not in allowed:
+            raise Invalid({field: type_message(allowed)})
+
+        temporary = self._tmp / secrets.token_hex(16)
+        out = await anyio.to_thread.run_sync(_create, temporary)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            batch = bytearray()
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge({field: size_message(max_bytes)})
+                batch += chunk
+                if len(batch) >= WRITE_BATCH:
+                    await anyio.to_thread.run_sync(_write, out, digest, batch)
+                    batch.clear()
+            await anyio.to_thread.run_sync(_write, out, digest, batch)
+            await anyio.to_thread.run_sync(out.close)
+            if size == 0:
+                raise Invalid({field: "The selected file is empty"})
+            found = await anyio.to_thread.run_sync(_content_types, temporary)
+            acceptable = sorted(found & allowed[extension])
+            if not acceptable:
+                raise Invalid(
+                    {field: f"The file's contents do not match its .{extension} extension"}
+                )
+            sha256 = digest.hexdigest()
+            await anyio.to_thread.run_sync(_move_into_place, temporary, self.open_path(sha256))
+        except BaseException:
+            # Shielded: a cancelled upload must still take its partial file with it.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_discard, out, temporary)
+            raise
+        return StoredFile(sha256, size, acceptable[0], extension, original_name)
+
+
+def _create(path: Path) -> BinaryIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("xb")
+
+
+def _write(out: BinaryIO, digest: hashlib._Hash, block: bytearray) -> None:
+    digest.update(block)
+    out.write(block)
+
+
+def _discard(out: BinaryIO, path: Path) -> None:
+    out.close()
+    path.unlink(missing_ok=True)
+
+
+def _move_into_place(temporary: Path, final: Path) -> None:
+    if final.exists():
+        # The same bytes are already stored: one file, however often it is uploaded.
+        temporary.unlink()
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(temporary, final)
+
+
+def _content_types(path: Path) -> set[str]:
+    """The MIME types the file's magic bytes say it is. Never told the file's name:
+    puremagic would otherwise fall back on guessing from the extension."""
+    with path.open("rb") as stored:
+        try:
+            found = {match.mime_type for match in puremagic.magic_stream(stored) if match.mime_type}
+        except puremagic.PureError:
+            return set()
+    for zip_type, folder in _ZIP_PARTS.items():
+        if zip_type in found and not _zip_has(path, folder):
+            found.discard(zip_type)
+    return found
+
+
+def _zip_has(path: Path, folder: str) -> bool:
+    """Only the archive's directory is read: nothing is decompressed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "[Content_Types].xml" in names and any(name.startswith(folder) for name in names)
