@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from app import database
+from app import database, mail
 from app.api import SECURITY_COMPONENTS, api_router
 from app.clock import Clock, SystemClock
 from app.error_handlers import EXCEPTION_HANDLERS
@@ -35,7 +35,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         opened = await database.start()
         try:
-            yield
+            async with mail.background_worker(platform):
+                yield
         finally:
             if opened:
                 await database.stop()

@@ -87,7 +87,8 @@ def worker(once: bool, interval: float) -> None:
         await mail.run_worker(platform, stop, interval)
         return None
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("caretender").setLevel(logging.INFO)
     report = _run(work)
     if report is not None:
         click.echo(f"Mail: {report.sent} sent, {report.deferred} to retry, {report.failed} failed.")

@@ -72,8 +72,17 @@ class Settings:
     files_dir: Path
     #: CARETENDER_SMTP_URL: empty means mail is written as .eml files under var/mail/.
     smtp_url: str = ""
+    #: CARETENDER_MAIL_FROM: the sender of every email.
+    mail_from: str = "caretender <no-reply@caretender.invalid>"
+    #: CARETENDER_MAIL_WORKER_INTERVAL: seconds between deliveries of the mail outbox by the
+    #: web process itself; 0 leaves delivery to ``caretender worker``. From the environment
+    #: the default is 5 on SQLite and 0 on PostgreSQL.
+    mail_worker_interval: float = 0.0
     #: CARETENDER_BASE_URL: the address people use to reach the platform.
     base_url: str = "http://127.0.0.1:8000"
+    #: CARETENDER_OCDS_PREFIX: the prefix of every OCDS ocid, as registered with the Open
+    #: Contracting Partnership ("ocds-" and six characters) for real publication.
+    ocds_prefix: str = "ocds-caretender"
     #: CARETENDER_DEBUG: show tracebacks instead of the error page (never in production).
     debug: bool = False
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
@@ -116,13 +125,19 @@ def _secret_key(env: dict[str, str], var_dir: Path) -> str:
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     var_dir = Path(env.get("CARETENDER_VAR_DIR", PROJECT_ROOT / "var"))
+    database = database_settings_from_env(env)
     return Settings(
-        database=database_settings_from_env(env),
+        database=database,
         secret_key=_secret_key(env, var_dir),
         var_dir=var_dir,
         files_dir=Path(env.get("CARETENDER_FILES_DIR", var_dir / "files")),
         smtp_url=env.get("CARETENDER_SMTP_URL", ""),
+        mail_from=env.get("CARETENDER_MAIL_FROM", Settings.mail_from),
+        mail_worker_interval=float(
+            env.get("CARETENDER_MAIL_WORKER_INTERVAL", 5.0 if database.is_sqlite else 0.0)
+        ),
         base_url=env.get("CARETENDER_BASE_URL", "http://127.0.0.1:8000"),
+        ocds_prefix=env.get("CARETENDER_OCDS_PREFIX", Settings.ocds_prefix),
         debug=env.get("CARETENDER_DEBUG", "") == "1",
         passwords=PasswordSettings(
             time_cost=_int(env, "ARGON2_TIME_COST", 3),

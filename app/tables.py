@@ -1,4 +1,5 @@
-"""Piccolo tables of the platform: organisations, users, sign-in attempts, audit log."""
+"""Piccolo tables of the platform: organisations, users, sign-in attempts, audit log,
+mail outbox."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from piccolo.columns import (
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from app.vocabulary import OrganisationKind, Role
+from app.vocabulary import MailStatus, OrganisationKind, Role
 
 
 class Organisation(Table):
@@ -65,3 +66,30 @@ class AuditEvent(Table):
     action = Varchar(length=100, index=True)
     organisation_id = Varchar(length=36, null=True, default=None, index=True)
     body = Text()
+
+
+class OutboxMessage(Table):
+    """Email queued with the change that caused it, delivered by a worker; never deleted.
+
+    A worker claims a row by writing ``claim_token`` and ``claimed_at``; a claim older than
+    ``mail.ABANDONED_AFTER`` was left by a worker that died and may be taken again.
+    """
+
+    #: ``<uuid@caretender>``, made at enqueue and the same on every attempt.
+    message_id = Varchar(length=100, unique=True)
+    recipient = Varchar(length=320, index=True)
+    subject = Varchar(length=200)
+    body = Text()
+    #: The recipient's organisation when known, for the audit log.
+    organisation_id = Varchar(length=36, null=True, default=None)
+    status = Varchar(length=20, choices=MailStatus, index=True)
+    #: Claims so far, including any by a worker that died before finishing.
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    claim_token = Varchar(length=36, null=True, default=None, index=True)
+    claimed_at = Timestamptz(null=True, default=None)
+    #: Committed just before the message is handed over; cleared when that attempt fails.
+    sending_started_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)

@@ -29,7 +29,14 @@ from app.application import create_app  # noqa: E402
 from app.clock import FixedClock  # noqa: E402
 from app.platform import Platform  # noqa: E402
 from app.settings import PasswordSettings, Settings, database_settings_from_env  # noqa: E402
-from app.tables import AuditEvent, Organisation, RevokedSession, SignInAttempt, User  # noqa: E402
+from app.tables import (  # noqa: E402
+    AuditEvent,
+    Organisation,
+    OutboxMessage,
+    RevokedSession,
+    SignInAttempt,
+    User,
+)
 from tenders.tables import (  # noqa: E402
     Clarification,
     Interest,
@@ -44,6 +51,7 @@ from tenders.tables import (  # noqa: E402
 
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
+    OutboxMessage,
     TenderRelease,
     Clarification,
     Interest,
