@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from app import audit, database
+from app import audit, database, mail
 from app.errors import Invalid, NotFound, NotPermitted, TooManyAttempts
 from app.passwords import password_problem
 from app.platform import Platform
@@ -201,6 +201,15 @@ async def register_provider(platform: Platform, form: Mapping[str, Any]) -> Curr
             object_type="organisation",
             object_id=organisation_id,
             details={"name": organisation_name, "cqc_provider_id": cqc_provider_id or None},
+        )
+        await mail.enqueue(
+            platform,
+            to=email,
+            subject=f"{organisation_name} is registered on caretender",
+            template="mail/provider_registered.txt",
+            context={"name": contact_name, "organisation": organisation_name},
+            link_path="/sign-in",
+            organisation_id=organisation_id,
         )
     return await _load_user(user_id)
 

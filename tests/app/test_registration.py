@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.tables import AuditEvent, Organisation, User
+from app.tables import AuditEvent, Organisation, OutboxMessage, User
 from app.vocabulary import AuditAction
 from tests.conftest import (
     assert_form_refused,
@@ -191,3 +191,12 @@ async def test_registration_is_audited_without_the_password(client):
     assert body["object_id"] == str(user.organisation)
     assert body["details"] == {"name": GOOD["organisation_name"], "cqc_provider_id": "1-101234567"}
     assert GOOD["password"] not in events[0]["body"]
+
+
+async def test_a_new_provider_is_sent_a_plain_welcome_email_with_the_sign_in_link(platform):
+    await provider_user(platform)
+    [message] = await OutboxMessage.select()
+    assert message["recipient"] == "helen@moorlands-care.example"
+    assert message["subject"] == "Moorlands Supported Living CIC is registered on caretender"
+    assert "Dear Helen Mills," in message["body"]
+    assert f"{platform.settings.base_url}/sign-in" in message["body"]
