@@ -9,6 +9,7 @@ raises errors from ``app.errors``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,9 +25,11 @@ from tenders.lifecycle import (
     can_edit_frozen_parts,
     deadline_problems,
     deadline_warning,
+    effective_status,
     publication_problems,
 )
-from tenders.services.views import TenderView, load_tender
+from tenders.services import releases
+from tenders.services.views import TenderView, as_uuid, load_tender
 from tenders.tables import Lot, PriceItem, Question, Section, Tender
 from tenders.vocabulary import (
     AwardMode,
@@ -690,6 +693,74 @@ async def publish(
             tender.id,
             {"deadline": tender.submission_deadline.isoformat(), "warning": warning},
         )
+        await releases.record_release(platform, tender.id, "tender")
     published_view = await load_tender(tender.id)
     assert published_view is not None
     return published_view
+
+
+# The council's own tenders ------------------------------------------------------------
+
+OWN_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class TenderSummary:
+    id: UUID
+    title: str
+    reference: str
+    status: TenderStatus
+    submission_deadline: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TenderPage:
+    items: list[TenderSummary]
+    number: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // OWN_PAGE_SIZE))
+
+
+async def list_own_tenders(platform: Platform, actor: CurrentUser, page: int = 1) -> TenderPage:
+    """The officer's council's tenders of every status, newest first, 20 a page, with the
+    status as of now. Raises ``NotPermitted``."""
+    _require_officer(actor)
+    mine = Tender.buyer == actor.organisation_id
+    total = await Tender.count().where(mine)
+    number = min(max(1, page), max(1, -(-total // OWN_PAGE_SIZE)))
+    rows = (
+        await Tender.select(
+            Tender.id,
+            Tender.title,
+            Tender.reference,
+            Tender.status,
+            Tender.submission_deadline,
+            Tender.created_at,
+        )
+        .where(mine)
+        .order_by(Tender.created_at, ascending=False)
+        .limit(OWN_PAGE_SIZE)
+        .offset((number - 1) * OWN_PAGE_SIZE)
+    )
+    now = platform.clock.now()
+    return TenderPage(
+        items=[
+            TenderSummary(
+                id=as_uuid(row["id"]),
+                title=row["title"],
+                reference=row["reference"],
+                status=effective_status(
+                    TenderStatus(row["status"]), row["submission_deadline"], now
+                ),
+                submission_deadline=row["submission_deadline"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ],
+        number=number,
+        total=total,
+    )
