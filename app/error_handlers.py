@@ -31,7 +31,8 @@ MESSAGES = {
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """Machine-readable paths get JSON errors: the API and the open data."""
+    return request.url.path.startswith(("/api/", "/ocds/"))
 
 
 def _json(

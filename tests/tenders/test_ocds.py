@@ -612,3 +612,10 @@ def test_the_schema_check_refuses_what_ocds_refuses(ocds_schema, path, value):
         target[last] = value
     with pytest.raises(AssertionError):
         assert_valid_package(package)
+
+
+async def test_an_unknown_tenders_releases_are_a_json_404(client):
+    response = await client.get(f"/ocds/tenders/{uuid4()}/releases.json")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["status"] == 404
