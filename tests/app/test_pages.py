@@ -107,7 +107,7 @@ async def test_pages_that_may_show_personal_data_are_never_cached(client, platfo
 
 
 async def test_an_unknown_page_gets_the_govuk_page_not_found(client):
-    response = await client.get("/tenders/no-such-tender")
+    response = await client.get("/no-such-page")
     assert response.status_code == 404
     page = html(response)
     assert title(response) == f"Page not found{SUFFIX}"
