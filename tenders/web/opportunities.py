@@ -16,12 +16,13 @@ from markupsafe import Markup
 
 from app.dependencies import PLATFORM, PlatformDep
 from app.errors import Invalid
+from app.sessions import current_session
 from app.templating import make_environment
 from app.web_support import form_errors, render
 from tenders import domain_data
 from tenders.api.opportunities import SEARCH_PARAMS, SearchParamsDep, search
 from tenders.lifecycle import countdown
-from tenders.services import opportunities
+from tenders.services import clarifications, opportunities
 from tenders.services.opportunities import Availability, Council, OpportunitySearch, Order
 from tenders.vocabulary import ComplexityBand, ServiceType
 
@@ -145,10 +146,19 @@ class OpportunityPages(Controller):
         self, request: Request, platform: PlatformDep, tender_id: FromPath[str]
     ) -> Template:
         tender = await opportunities.tender_page(platform, tender_id)
+        session = current_session(request)
         return render(
             request,
             "tenders/tender.html",
-            {"tender": tender, "now": platform.clock.now(), "preview": False},
+            {
+                "tender": tender,
+                "now": platform.clock.now(),
+                "preview": False,
+                "actions": await clarifications.tender_actions(
+                    platform, session.user if session else None, tender
+                ),
+                "clarifications": await clarifications.published_clarifications(tender.id),
+            },
         )
 
     @get("/{tender_id:str}/deadline.ics")

@@ -494,3 +494,28 @@ async def test_my_opportunities_is_for_providers(client, platform, who):
         response = await client.get("/my-opportunities")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/sign-in")
+
+
+async def test_the_public_tender_page_shows_the_answer_and_the_follow_button(
+    client, other_client, platform
+):
+    officer = await buyer_officer(platform)
+    tender = await published_tender(platform, officer)
+    clarification_id = await asked(platform, tender.id)
+    await clarifications.answer_question(
+        platform,
+        officer,
+        str(tender.id),
+        str(clarification_id),
+        {"question": REWORDED, "answer": ANSWER},
+    )
+    await provider_user(platform, "jo@cannock-family.example", "Cannock Chase Family Support")
+    await sign_in(client, "jo@cannock-family.example")
+    page = " ".join((await client.get(f"/opportunities/{tender.id}")).text.split())
+    assert REWORDED in page
+    assert ANSWER in page
+    assert "Moorlands Supported Living" not in page
+    assert "Register interest" in page
+    visitor = " ".join((await other_client.get(f"/opportunities/{tender.id}")).text.split())
+    assert ANSWER in visitor
+    assert "Register interest" not in visitor
