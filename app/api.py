@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Router, get, patch, post
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app import accounts
 from app.accounts import UserSummary
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
-from app.error_handlers import MESSAGES
 from app.guards import officers_only
 from app.schemas import (
     Colleague,
     ColleaguePage,
     ColleagueRequest,
-    Error,
     Me,
     RegistrationRequest,
     RoleRequest,
@@ -26,30 +23,6 @@ from app.schemas import (
 )
 from app.tokens import Scope
 from tenders.api import API_CONTROLLERS as TENDER_API_CONTROLLERS
-
-BEARER = [{"bearer": []}]
-
-
-def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """The error responses a handler can give, all of them ``Error``, for the OpenAPI."""
-    return {
-        status: ResponseSpec(data_container=Error, description=MESSAGES[status])
-        for status in statuses
-    }
-
-
-#: Every call can be malformed; calls with a bearer token can also meet these.
-SIGNED_IN_ERRORS = (400, 401, 403)
-SECURITY_COMPONENTS = Components(
-    security_schemes={
-        "bearer": SecurityScheme(
-            type="http",
-            scheme="bearer",
-            bearer_format="JWT",
-            description="A token from POST /api/v1/tokens",
-        )
-    }
-)
 
 
 def _colleague(summary: UserSummary) -> Colleague:
@@ -71,7 +44,7 @@ def _me(user: UserDep) -> Me:
 class AccountApi(Controller):
     tags = ["accounts"]
 
-    @post("/tokens", status_code=201, responses=_errors(400, 429))
+    @post("/tokens", status_code=201, responses=error_responses(400, 429))
     async def create_token(
         self, request: Request, platform: PlatformDep, data: JSONBody[TokenRequest]
     ) -> TokenResponse:
@@ -81,12 +54,12 @@ class AccountApi(Controller):
         )
         return TokenResponse(token=token.value, token_type="Bearer", expires_at=token.expires_at)
 
-    @post("/registrations", status_code=201, responses=_errors(400))
+    @post("/registrations", status_code=201, responses=error_responses(400))
     async def register(self, platform: PlatformDep, data: JSONBody[RegistrationRequest]) -> Me:
         """Register a provider organisation and its first user."""
         return _me(await accounts.register_provider(platform, msgspec.structs.asdict(data)))
 
-    @get("/me", security=BEARER, dependencies={"user": USER}, responses=_errors(401))
+    @get("/me", security=BEARER, dependencies={"user": USER}, responses=error_responses(401))
     async def me(self, user: UserDep) -> Me:
         """The signed-in user and their organisation."""
         return _me(user)
@@ -99,7 +72,7 @@ class ColleagueApi(Controller):
     security = BEARER
     dependencies = {"user": USER}
 
-    @get("/", responses=_errors(*SIGNED_IN_ERRORS))
+    @get("/", responses=error_responses(*SIGNED_IN_ERRORS))
     async def list_users(
         self,
         platform: PlatformDep,
@@ -115,7 +88,7 @@ class ColleagueApi(Controller):
             total=listing.total,
         )
 
-    @post("/", status_code=201, responses=_errors(*SIGNED_IN_ERRORS))
+    @post("/", status_code=201, responses=error_responses(*SIGNED_IN_ERRORS))
     async def add_user(
         self,
         platform: PlatformDep,
@@ -127,7 +100,7 @@ class ColleagueApi(Controller):
             await accounts.add_colleague(platform, user, msgspec.structs.asdict(data))
         )
 
-    @get("/{user_id:str}", responses=_errors(*SIGNED_IN_ERRORS, 404))
+    @get("/{user_id:str}", responses=error_responses(*SIGNED_IN_ERRORS, 404))
     async def get_user(
         self,
         platform: PlatformDep,
@@ -136,7 +109,7 @@ class ColleagueApi(Controller):
     ) -> Colleague:
         return _colleague(await accounts.get_colleague(platform, user, user_id))
 
-    @patch("/{user_id:str}", responses=_errors(*SIGNED_IN_ERRORS, 404))
+    @patch("/{user_id:str}", responses=error_responses(*SIGNED_IN_ERRORS, 404))
     async def change_role(
         self,
         platform: PlatformDep,

@@ -13,7 +13,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from app import database, mail
-from app.api import SECURITY_COMPONENTS, api_router
+from app.api import api_router
+from app.api_docs import SECURITY_COMPONENTS
 from app.clock import Clock, SystemClock
 from app.error_handlers import EXCEPTION_HANDLERS
 from app.platform import Platform

@@ -12,27 +12,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
-from app.error_handlers import MESSAGES
 from app.guards import officers_only
-from app.schemas import Error
 from tenders.services import authoring
 from tenders.services.views import TenderView
-
-# app.api imports this module, so its helpers are not importable from here.
-BEARER = [{"bearer": []}]
-SIGNED_IN_ERRORS = (400, 401, 403)
-
-
-def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(data_container=Error, description=MESSAGES[status])
-        for status in statuses
-    }
-
 
 #: Numbers may be sent as JSON numbers or as strings; the service reads strings.
 Number = int | str
@@ -219,7 +205,7 @@ class TenderAuthoringApi(Controller):
     security = BEARER
     dependencies = {"user": USER}
 
-    @post("/", status_code=201, responses=_errors(*SIGNED_IN_ERRORS))
+    @post("/", status_code=201, responses=error_responses(*SIGNED_IN_ERRORS))
     async def create_tender(
         self, platform: PlatformDep, user: UserDep, data: JSONBody[TenderDetailsRequest]
     ) -> OfficerTender:
@@ -227,7 +213,7 @@ class TenderAuthoringApi(Controller):
         tender_id = await authoring.create_tender(platform, user, _form(data))
         return _tender(await authoring.own_tender(user, tender_id), platform.clock.now())
 
-    @patch("/{tender_id:str}", responses=_errors(*SIGNED_IN_ERRORS, 404, 409))
+    @patch("/{tender_id:str}", responses=error_responses(*SIGNED_IN_ERRORS, 404, 409))
     async def change_tender(
         self,
         platform: PlatformDep,
@@ -243,7 +229,11 @@ class TenderAuthoringApi(Controller):
         )
         return _tender(await authoring.own_tender(user, tender_id), platform.clock.now())
 
-    @post("/{tender_id:str}/lots", status_code=201, responses=_errors(*SIGNED_IN_ERRORS, 404, 409))
+    @post(
+        "/{tender_id:str}/lots",
+        status_code=201,
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
+    )
     async def add_lot(
         self,
         platform: PlatformDep,
@@ -254,7 +244,9 @@ class TenderAuthoringApi(Controller):
         return Created(await authoring.add_lot(platform, user, tender_id, _form(data)))
 
     @post(
-        "/{tender_id:str}/sections", status_code=201, responses=_errors(*SIGNED_IN_ERRORS, 404, 409)
+        "/{tender_id:str}/sections",
+        status_code=201,
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def add_section(
         self,
@@ -269,7 +261,7 @@ class TenderAuthoringApi(Controller):
     @post(
         "/{tender_id:str}/questions",
         status_code=201,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def add_question(
         self,
@@ -284,7 +276,7 @@ class TenderAuthoringApi(Controller):
     @post(
         "/{tender_id:str}/outcome-tests",
         status_code=201,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def add_outcome_tests(
         self,
@@ -301,7 +293,7 @@ class TenderAuthoringApi(Controller):
     @post(
         "/{tender_id:str}/lots/{lot_id:str}/prices",
         status_code=201,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def add_price_item(
         self,
@@ -316,7 +308,9 @@ class TenderAuthoringApi(Controller):
         )
 
     @post(
-        "/{tender_id:str}/publish", status_code=200, responses=_errors(*SIGNED_IN_ERRORS, 404, 409)
+        "/{tender_id:str}/publish",
+        status_code=200,
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def publish(
         self,
@@ -339,7 +333,7 @@ class OfficerTendersApi(Controller):
     security = BEARER
     dependencies = {"user": USER}
 
-    @get("/", responses=_errors(*SIGNED_IN_ERRORS))
+    @get("/", responses=error_responses(*SIGNED_IN_ERRORS))
     async def list_tenders(
         self, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1
     ) -> OfficerTenderPage:

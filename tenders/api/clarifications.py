@@ -8,27 +8,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
-from app.error_handlers import MESSAGES
-from app.schemas import Error
 from tenders.services import addenda, clarifications
 from tenders.services.clarifications import PublishedClarification
 from tenders.services.views import TenderView
-
-# app.api imports this module, so its own helpers cannot be imported from there.
-BEARER = [{"bearer": []}]
-SIGNED_IN_ERRORS = (400, 401, 403)
-
-
-def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(data_container=Error, description=MESSAGES[status])
-        for status in statuses
-    }
-
 
 # Shapes ---------------------------------------------------------------------------------
 
@@ -120,7 +106,7 @@ class FollowingApi(Controller):
     @post(
         "/opportunities/{tender_id:str}/interest",
         status_code=200,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def register_interest(
         self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
@@ -132,7 +118,7 @@ class FollowingApi(Controller):
     @delete(
         "/opportunities/{tender_id:str}/interest",
         status_code=204,
-        responses=_errors(*SIGNED_IN_ERRORS, 404),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
     )
     async def withdraw_interest(
         self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
@@ -140,7 +126,7 @@ class FollowingApi(Controller):
         """Stop following a tender."""
         await clarifications.withdraw_interest(platform, user, tender_id)
 
-    @get("/my-opportunities", responses=_errors(*SIGNED_IN_ERRORS))
+    @get("/my-opportunities", responses=error_responses(*SIGNED_IN_ERRORS))
     async def my_opportunities(self, platform: PlatformDep, user: UserDep) -> list[Opportunity]:
         """The tenders the provider's organisation follows, open ones first."""
         return [
@@ -160,7 +146,7 @@ class FollowingApi(Controller):
     @post(
         "/opportunities/{tender_id:str}/questions",
         status_code=201,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def ask(
         self,
@@ -180,7 +166,7 @@ class FollowingApi(Controller):
 class PublishedClarificationApi(Controller):
     tags = ["clarifications"]
 
-    @get("/tenders/{tender_id:str}/clarifications", responses=_errors(404))
+    @get("/tenders/{tender_id:str}/clarifications", responses=error_responses(404))
     async def published(self, tender_id: FromPath[str]) -> list[ClarificationOut]:
         """A published tender's clarifications, oldest first. Never says who asked."""
         return [
@@ -198,7 +184,7 @@ class OfficerClarificationApi(Controller):
     @post(
         "/clarifications/{clarification_id:str}/answer",
         status_code=200,
-        responses=_errors(*SIGNED_IN_ERRORS, 404, 409),
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
     )
     async def answer(
         self,
@@ -216,7 +202,9 @@ class OfficerClarificationApi(Controller):
             )
         )
 
-    @post("/clarifications", status_code=201, responses=_errors(*SIGNED_IN_ERRORS, 404, 409))
+    @post(
+        "/clarifications", status_code=201, responses=error_responses(*SIGNED_IN_ERRORS, 404, 409)
+    )
     async def publish(
         self,
         platform: PlatformDep,
@@ -231,7 +219,7 @@ class OfficerClarificationApi(Controller):
             )
         )
 
-    @post("/extend", status_code=200, responses=_errors(*SIGNED_IN_ERRORS, 404, 409))
+    @post("/extend", status_code=200, responses=error_responses(*SIGNED_IN_ERRORS, 404, 409))
     async def extend(
         self,
         platform: PlatformDep,
@@ -245,7 +233,7 @@ class OfficerClarificationApi(Controller):
         )
         return _deadlines(tender, platform.clock.now())
 
-    @post("/cancel", status_code=200, responses=_errors(*SIGNED_IN_ERRORS, 404, 409))
+    @post("/cancel", status_code=200, responses=error_responses(*SIGNED_IN_ERRORS, 404, 409))
     async def cancel(
         self,
         platform: PlatformDep,
