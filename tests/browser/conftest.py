@@ -12,20 +12,27 @@ loaded by ``caretender demo`` in a temporary directory. Chromium is Debian's
 
 from __future__ import annotations
 
+import email.policy
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,12 +108,19 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"caretender serve did not answer {url} within 20 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The base URL of a ``caretender serve`` process with the demo data loaded."""
-    with tempfile.TemporaryDirectory(prefix="caretender-browser-") as tmp:
+@contextmanager
+def _running_server(
+    request: pytest.FixtureRequest, prefix: str, settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """The base URL of a ``caretender serve`` process with the demo data loaded, in a
+    temporary directory of its own; ``settings`` are more ``CARETENDER_*`` variables
+    (``{port}`` in a value becomes the server's port)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         var_dir = Path(tmp) / "var"
         env = _server_env(var_dir)
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env.update({name: value.format(port=port) for name, value in (settings or {}).items()})
         demo = subprocess.run(
             [_caretender(), "demo"],
             env=env,
@@ -118,8 +132,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[str]:
         )
         if demo.returncode != 0:
             pytest.fail(f"caretender demo failed:\n{demo.stdout}\n{demo.stderr}")
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "server.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
@@ -141,7 +153,96 @@ def server(request: pytest.FixtureRequest) -> Iterator[str]:
                     process.wait()
         if request.session.testsfailed:
             # The server's side of any failure, while the temporary directory still exists.
-            sys.stderr.write(f"\n--- caretender serve log ---\n{log.read_text()[-20_000:]}\n")
+            sys.stderr.write(f"\n--- {prefix} serve log ---\n{log.read_text()[-20_000:]}\n")
+
+
+@pytest.fixture(scope="session")
+def server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of a ``caretender serve`` process with the demo data loaded."""
+    with _running_server(request, "caretender-browser-") as base_url:
+        yield base_url
+
+
+# Mail: a real SMTP server, and a caretender server whose outbox worker delivers to it ----
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def text(self) -> str:
+        body = self.message.get_body(preferencelist=("plain",))
+        return body.get_content() if body is not None else ""
+
+
+class Mailbox:
+    """What an aiosmtpd server received; its handler runs in the server's own thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._received: list[ReceivedMail] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content
+        message = BytesParser(policy=email.policy.default).parsebytes(content)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self._received.append(ReceivedMail(tuple(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    @property
+    def received(self) -> list[ReceivedMail]:
+        with self._lock:
+            return list(self._received)
+
+    def wait_for(
+        self, matches: Callable[[ReceivedMail], bool], count: int, timeout: float = 15
+    ) -> list[ReceivedMail]:
+        """At least ``count`` received messages that match, polling until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [mail for mail in self.received if matches(mail)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free port, and what it has received."""
+    mailbox = Mailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_server(request: pytest.FixtureRequest, smtp_mailbox: tuple[Mailbox, int]) -> Iterator[str]:
+    """A second ``caretender serve`` (with the demo data) whose in-process outbox worker
+    delivers to ``smtp_mailbox`` every 0.3 seconds."""
+    _, smtp_port = smtp_mailbox
+    settings = {
+        "CARETENDER_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "CARETENDER_MAIL_WORKER_INTERVAL": "0.3",
+        "CARETENDER_BASE_URL": "http://127.0.0.1:{port}",
+    }
+    with _running_server(request, "caretender-browser-mail-", settings) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def mailbox(smtp_mailbox: tuple[Mailbox, int]) -> Mailbox:
+    return smtp_mailbox[0]
 
 
 @pytest.fixture(scope="session")
@@ -159,21 +260,36 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-@pytest.fixture
-def new_context(browser: Browser, server: str) -> Iterator[Callable[..., BrowserContext]]:
-    """Make a fresh browser context (its own cookies): a different person, or a browser
-    with JavaScript off. ``bypass_csp`` lets axe be injected past the strict CSP."""
+@contextmanager
+def _context_factory(browser: Browser, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
     contexts: list[BrowserContext] = []
 
     def make(**options: Any) -> BrowserContext:
-        context = browser.new_context(base_url=server, bypass_csp=True, **options)
+        context = browser.new_context(base_url=base_url, bypass_csp=True, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context
 
-    yield make
-    for context in contexts:
-        context.close()
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a fresh browser context (its own cookies): a different person, or a browser
+    with JavaScript off. ``bypass_csp`` lets axe be injected past the strict CSP."""
+    with _context_factory(browser, server) as make:
+        yield make
+
+
+@pytest.fixture
+def new_mail_context(browser: Browser, mail_server: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Like ``new_context``, on ``mail_server``: the server that sends real email."""
+    with _context_factory(browser, mail_server) as make:
+        yield make
 
 
 @pytest.fixture
