@@ -39,8 +39,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             async with mail.background_worker(platform):
                 yield
         finally:
-            if opened:
-                await database.stop()
+            await database.stop(opened)
 
     return Litestar(
         route_handlers=[

@@ -29,8 +29,7 @@ def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
         try:
             return await work(platform)
         finally:
-            if opened:
-                await database.stop()
+            await database.stop(opened)
 
     return asyncio.run(main())
 

@@ -12,18 +12,85 @@ import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from app.settings import DatabaseSettings
+
+
+class _Pooled:
+    """An aiosqlite connection whose ``close()`` puts it back in the pool."""
+
+    def __init__(self, connection: aiosqlite.Connection, pool: PooledSQLiteEngine) -> None:
+        object.__setattr__(self, "_connection", connection)
+        object.__setattr__(self, "_pool", pool)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._connection, name, value)
+
+    async def close(self) -> None:
+        await self._pool.release(self._connection)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection, and aiosqlite a thread, for every query
+    outside a transaction and for every transaction; this one keeps idle connections."""
+
+    MAX_IDLE = 8
+
+    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self._idle: list[aiosqlite.Connection] = []
+
+    async def acquire(self) -> aiosqlite.Connection:
+        if self._idle:
+            return self._idle.pop()
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        # Never hand on a connection left inside a transaction.
+        if connection.in_transaction or len(self._idle) >= self.MAX_IDLE:
+            await connection.close()
+        else:
+            self._idle.append(connection)
+
+    async def close_idle(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()
+
+    async def get_connection(self) -> Any:
+        return _Pooled(await self.acquire(), self)
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        connection = await self.acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                return await cursor.fetchall()
+        finally:
+            await self.release(connection)
 
 
 def make_engine(database: DatabaseSettings) -> Engine:
     if database.is_sqlite:
         Path(database.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=database.sqlite_path, timeout=database.sqlite_timeout)
+        return PooledSQLiteEngine(path=database.sqlite_path, timeout=database.sqlite_timeout)
     return PostgresEngine(config={"dsn": database.url})
 
 
@@ -53,9 +120,13 @@ async def start(database: Engine | None = None) -> bool:
     return False
 
 
-async def stop(database: Engine | None = None) -> None:
+async def stop(opened: bool, database: Engine | None = None) -> None:
+    """At shutdown: close SQLite's idle connections (their threads would keep the process
+    alive), and the PostgreSQL pool if ``start()`` opened it."""
     db = database or engine()
-    if isinstance(db, PostgresEngine) and db.pool is not None:
+    if isinstance(db, PooledSQLiteEngine):
+        await db.close_idle()
+    elif opened and isinstance(db, PostgresEngine) and db.pool is not None:
         await db.close_connection_pool()
 
 

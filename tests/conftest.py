@@ -84,11 +84,11 @@ async def migrated_database() -> AsyncIterator[None]:
     else:
         await db.run_ddl("DROP SCHEMA public CASCADE")
         await db.run_ddl("CREATE SCHEMA public")
-    await database.start()
+    opened = await database.start()
     result = await run_forwards("all")
     assert result.success, result.message
     yield
-    await database.stop()
+    await database.stop(opened)
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,11 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
+from app.api_docs import error_responses
 from app.dependencies import PlatformDep
-from app.error_handlers import MESSAGES
 from app.platform import Platform
-from app.schemas import Error
 from tenders.services import opportunities
 from tenders.services.opportunities import Opportunity, OpportunityPage
 from tenders.services.views import LotView, TenderView
@@ -330,20 +328,13 @@ def _tender(tender: TenderView, now: datetime) -> PublicTender:
     )
 
 
-def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(data_container=Error, description=MESSAGES[status])
-        for status in statuses
-    }
-
-
 class OpportunityApi(Controller):
     tags = ["opportunities"]
 
     @get(
         "/opportunities",
         dependencies={"params": SEARCH_PARAMS},
-        responses=_errors(400),
+        responses=error_responses(400),
     )
     async def list_opportunities(
         self, platform: PlatformDep, params: SearchParamsDep
@@ -360,7 +351,7 @@ class OpportunityApi(Controller):
             councils=[Council(council.id, council.name) for council in listing.councils],
         )
 
-    @get("/tenders/{tender_id:str}", responses=_errors(404))
+    @get("/tenders/{tender_id:str}", responses=error_responses(404))
     async def get_tender(self, platform: PlatformDep, tender_id: FromPath[str]) -> PublicTender:
         """A published (or closed, or cancelled) tender: its lots, criteria, price
         schedules and documents; times in UTC. Drafts are not found. No token needed."""

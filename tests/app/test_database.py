@@ -59,3 +59,17 @@ async def test_a_nested_write_joins_the_transaction_already_open():
     with pytest.raises(RuntimeError):
         await _insert_then_fail(nested=True)
     assert await Organisation.count() == 0
+
+
+@sqlite_only
+async def test_sqlite_connections_are_reused_and_never_handed_on_mid_transaction():
+    engine = database.engine()
+    await Organisation.count()
+    idle = list(engine._idle)
+    assert idle, "a finished query leaves its connection for the next"
+    await Organisation.count()
+    assert engine._idle == idle, "the next query took the same connection back"
+    connection = await engine.acquire()
+    await connection.execute("BEGIN")
+    await engine.release(connection)
+    assert connection not in engine._idle

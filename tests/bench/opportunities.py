@@ -187,7 +187,7 @@ async def seed(rng: random.Random) -> dict[str, int]:
                 )
             )
     counts["lots"] = len(lots)
-    await database.start()
+    opened = await database.start()
     async with database.write_transaction():
         await Organisation.insert(
             *(
@@ -199,7 +199,7 @@ async def seed(rng: random.Random) -> dict[str, int]:
             await Tender.insert(*tenders[start : start + 200])
         for start in range(0, len(lots), 400):
             await Lot.insert(*lots[start : start + 400])
-    await database.stop()
+    await database.stop(opened)
     return counts
 
 
@@ -284,12 +284,12 @@ async def time_service(var_dir: Path, calls: int = 200) -> tuple[float, float]:
 
     settings = settings_from_env()
     platform = Platform(settings)
-    await database.start()
+    opened = await database.start()
     started = time.perf_counter()
     for _ in range(calls):
         await opportunities.search(platform, service_type=[SERVICE_TYPE], page=2)
     search_ms = (time.perf_counter() - started) / calls * 1000
-    await database.stop()
+    await database.stop(opened)
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
