@@ -4,6 +4,7 @@ complexity bands, reference prices and the councils' outcome tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tenders.vocabulary import ComplexityBand, PriceUnit, ServiceType
@@ -31,6 +32,17 @@ DISTRICT_GROUPS = {
         "Tamworth",
     ),
 }
+
+
+def expand_districts(chosen: Iterable[str]) -> tuple[str, ...]:
+    """District names, with each group ("North", "South") replaced by its members, in the
+    county's order; names that are neither are dropped."""
+    names = set(chosen)
+    for group, members in DISTRICT_GROUPS.items():
+        if group in names:
+            names |= set(members)
+    return tuple(name for name in DISTRICTS if name in names)
+
 
 #: Supported-living weekly cost per placement by band (average, low, high), in pounds.
 BAND_WEEKLY_COSTS = {

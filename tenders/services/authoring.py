@@ -264,11 +264,8 @@ def _lot_values(form: Mapping[str, Any]) -> dict:
     )
     raw_districts = form.get("districts", [])
     chosen = set(raw_districts if isinstance(raw_districts, list | tuple) else [raw_districts])
-    for group, members in domain_data.DISTRICT_GROUPS.items():
-        if group in chosen:
-            chosen |= set(members)
     unknown = chosen - set(domain_data.DISTRICTS) - set(domain_data.DISTRICT_GROUPS) - {""}
-    districts = [d for d in domain_data.DISTRICTS if d in chosen]
+    districts = domain_data.expand_districts(chosen)
     band_value = clean(form.get("complexity_band"))
     band, band_problem = (
         _choice(ComplexityBand, band_value, "Select a complexity band, or none")

@@ -110,11 +110,7 @@ class OpportunitySearch:
 
     def district_names(self) -> tuple[str, ...]:
         """The chosen districts with each group replaced by its members."""
-        chosen = set(self.districts)
-        for group, members in domain_data.DISTRICT_GROUPS.items():
-            if group in chosen:
-                chosen |= set(members)
-        return tuple(name for name in domain_data.DISTRICTS if name in chosen)
+        return domain_data.expand_districts(self.districts)
 
 
 @dataclass(frozen=True)
