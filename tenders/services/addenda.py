@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app import audit, database
+from app import database
 from app.accounts import CurrentUser
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound
 from app.files import DOCUMENT_TYPES, StoredFile
@@ -23,6 +23,7 @@ from app.platform import Platform
 from app.templating import london_time
 from app.validation import clean, london_datetime
 from app.vocabulary import AuditAction
+from tenders.services import events
 from tenders.services.authoring import own_tender
 from tenders.services.notifications import notify_interested
 from tenders.services.releases import record_release
@@ -55,24 +56,6 @@ def _parse_uuid(value: str | UUID) -> UUID:
 
 def _subject(text: str) -> str:
     return text if len(text) <= SUBJECT_LENGTH else text[: SUBJECT_LENGTH - 1] + "…"
-
-
-async def _record(
-    platform: Platform,
-    actor: CurrentUser,
-    action: AuditAction,
-    tender_id: UUID,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    await audit.record(
-        platform,
-        action,
-        actor_id=actor.id,
-        organisation_id=actor.organisation_id,
-        object_type="tender",
-        object_id=tender_id,
-        details=details,
-    )
 
 
 def _refuse_unless_live(tender: TenderView, now: datetime, doing: str) -> None:
@@ -179,7 +162,7 @@ async def extend_deadline(
         _refuse_unless_live(tender, platform.clock.now(), "extend its deadline")
         await _changed(tender, values)
         await record_release(platform, tender.id, "tenderUpdate")
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_TENDER_EXTEND,
@@ -266,7 +249,7 @@ async def add_document(
             addendum=addendum,
         )
         await document.save()
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_DOCUMENT_ADD,
@@ -362,7 +345,7 @@ async def cancel_tender(
                 Tender.cancel_reason: reason,
             },
         )
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_TENDER_CANCEL,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app import audit, database
+from app import database
 from app.accounts import CurrentUser
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
 from app.platform import Platform
@@ -28,7 +28,7 @@ from tenders.lifecycle import (
     effective_status,
     publication_problems,
 )
-from tenders.services import releases
+from tenders.services import events, releases
 from tenders.services.views import TenderView, as_uuid, load_tender
 from tenders.tables import Lot, PriceItem, Question, Section, Tender
 from tenders.vocabulary import (
@@ -77,24 +77,6 @@ async def _editable(actor: CurrentUser, tender_id: str | UUID) -> TenderView:
     if not can_edit_frozen_parts(tender.stored_status):
         raise InvalidTransition(FROZEN)
     return tender
-
-
-async def _record(
-    platform: Platform,
-    actor: CurrentUser,
-    action: AuditAction,
-    tender_id: UUID,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    await audit.record(
-        platform,
-        action,
-        actor_id=actor.id,
-        organisation_id=actor.organisation_id,
-        object_type="tender",
-        object_id=tender_id,
-        details=details,
-    )
 
 
 async def _touch(tender_id: UUID) -> None:
@@ -215,7 +197,7 @@ async def create_tender(platform: Platform, actor: CurrentUser, form: Mapping[st
             **{column._meta.name: value for column, value in values.items()},
         )
         await tender.save()
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_TENDER_CREATE,
@@ -251,7 +233,7 @@ async def update_tender(
                 "Someone else changed this tender while you were editing it. "
                 "Your changes have not been saved: check the tender and make them again"
             )
-        await _record(platform, actor, AuditAction.TENDER_TENDER_UPDATE, tender.id)
+        await events.record(platform, actor, AuditAction.TENDER_TENDER_UPDATE, tender.id)
 
 
 # Lots ---------------------------------------------------------------------------------
@@ -316,7 +298,9 @@ async def add_lot(
         )
         await lot.save()
         await _touch(tender.id)
-        await _record(platform, actor, AuditAction.TENDER_LOT_ADD, tender.id, {"lot": str(lot.id)})
+        await events.record(
+            platform, actor, AuditAction.TENDER_LOT_ADD, tender.id, {"lot": str(lot.id)}
+        )
     return lot.id
 
 
@@ -337,7 +321,7 @@ async def update_lot(
     async with database.write_transaction():
         await Lot.update(values).where(Lot.id == lot.id)
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform, actor, AuditAction.TENDER_LOT_UPDATE, tender.id, {"lot": str(lot.id)}
         )
 
@@ -354,7 +338,7 @@ async def remove_lot(platform: Platform, actor: CurrentUser, tender_id: str, lot
             if other.number > lot.number:
                 await Lot.update({Lot.number: other.number - 1}).where(Lot.id == other.id)
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform, actor, AuditAction.TENDER_LOT_REMOVE, tender.id, {"lot": str(lot.id)}
         )
 
@@ -398,7 +382,7 @@ async def add_section(
         )
         await section.save()
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform, actor, AuditAction.TENDER_SECTION_ADD, tender.id, {"section": str(section.id)}
         )
     return section.id
@@ -417,7 +401,7 @@ async def update_section(
     async with database.write_transaction():
         await Section.update(values).where(Section.id == section.id)
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_SECTION_UPDATE,
@@ -487,7 +471,7 @@ async def add_question(
         )
         await question.save()
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_QUESTION_ADD,
@@ -511,7 +495,7 @@ async def remove_question(
                     Question.id == other.id
                 )
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_QUESTION_REMOVE,
@@ -552,7 +536,7 @@ async def add_outcome_tests(
                 outcome=test.outcome,
             ).save()
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_QUESTION_ADD,
@@ -615,7 +599,7 @@ async def add_price_item(
         )
         await item.save()
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_PRICE_ITEM_ADD,
@@ -639,7 +623,7 @@ async def remove_price_item(
                     PriceItem.id == other.id
                 )
         await _touch(tender.id)
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_PRICE_ITEM_REMOVE,
@@ -683,7 +667,7 @@ async def publish(
         )
         if not published:
             raise InvalidTransition("This tender has already been published")
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_TENDER_PUBLISH,

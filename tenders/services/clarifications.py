@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app import audit, database
+from app import database
 from app.accounts import CurrentUser
 from app.errors import DeadlinePassed, Invalid, InvalidTransition, NotFound, NotPermitted
 from app.platform import Platform
@@ -23,6 +23,7 @@ from app.templating import london_time
 from app.validation import clean
 from app.vocabulary import AuditAction, OrganisationKind
 from tenders.lifecycle import accepts_questions, countdown, effective_status
+from tenders.services import events
 from tenders.services.authoring import own_tender
 from tenders.services.notifications import notify_interested
 from tenders.services.views import TenderView, as_uuid, load_tender
@@ -120,24 +121,6 @@ def _refuse_unless_open(tender: TenderView, now: datetime) -> None:
         raise InvalidTransition(f"This tender closed at {london_time(tender.submission_deadline)}")
 
 
-async def _record(
-    platform: Platform,
-    actor: CurrentUser,
-    action: AuditAction,
-    tender_id: UUID,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    await audit.record(
-        platform,
-        action,
-        actor_id=actor.id,
-        organisation_id=actor.organisation_id,
-        object_type="tender",
-        object_id=tender_id,
-        details=details,
-    )
-
-
 # Interest -----------------------------------------------------------------------------
 
 
@@ -158,7 +141,7 @@ async def _register(platform: Platform, actor: CurrentUser, tender_id: UUID) -> 
         .returning(Interest.id)
     )
     if inserted:
-        await _record(platform, actor, AuditAction.TENDER_INTEREST_REGISTER, tender_id)
+        await events.record(platform, actor, AuditAction.TENDER_INTEREST_REGISTER, tender_id)
     return bool(inserted)
 
 
@@ -191,7 +174,7 @@ async def withdraw_interest(platform: Platform, actor: CurrentUser, tender_id: s
             .returning(Interest.id)
         )
         if removed:
-            await _record(platform, actor, AuditAction.TENDER_INTEREST_WITHDRAW, tender.id)
+            await events.record(platform, actor, AuditAction.TENDER_INTEREST_WITHDRAW, tender.id)
     return bool(removed)
 
 
@@ -338,7 +321,7 @@ async def ask_question(
             tender=tender.id, question=question, asked_by=actor.organisation_id, asked_at=now
         )
         await clarification.save()
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_CLARIFICATION_ASK,
@@ -469,7 +452,7 @@ async def answer_question(
             if current["answer"] == answer and current["question"] == question:
                 return PublishedClarification(record.id, question, answer, current["published_at"])
             raise InvalidTransition("This question has already been answered and published")
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_CLARIFICATION_ANSWER,
@@ -512,7 +495,7 @@ async def publish_clarification(
             tender=tender.id, question=question, answer=answer, published_at=now
         )
         await clarification.save()
-        await _record(
+        await events.record(
             platform,
             actor,
             AuditAction.TENDER_CLARIFICATION_PUBLISH,
