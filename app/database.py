@@ -71,6 +71,11 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def get_connection(self) -> Any:
         return _Pooled(await self.acquire(), self)
 
+    def _one_call(self, query_type: str) -> bool:
+        # Before SQLite 3.35 an insert has no RETURNING: Piccolo's own path then asks for
+        # the new row's id on the cursor.
+        return query_type != "insert" or self.get_version_sync() >= 3.35
+
     async def _run_in_new_connection(
         self,
         query: str,
@@ -78,13 +83,33 @@ class PooledSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
+        if not self._one_call(query_type):
+            return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await self.acquire()
         try:
-            async with connection.execute(query, args or []) as cursor:
+            # One trip to aiosqlite's thread, where Piccolo's path takes four.
+            rows = await connection.execute_fetchall(query, args or [])
+            if connection.in_transaction:  # sqlite3 began one for a write
                 await connection.commit()
-                return await cursor.fetchall()
+            return rows
         finally:
             await self.release(connection)
+
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        if not self._one_call(query_type):
+            return await super()._run_in_existing_connection(
+                connection, query, args, query_type, table
+            )
+        # Piccolo's path also sets foreign_keys here, a no-op inside a transaction:
+        # acquire() set it when the connection opened.
+        return await connection.execute_fetchall(query, args or [])
 
 
 def make_engine(database: DatabaseSettings) -> Engine:

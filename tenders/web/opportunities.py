@@ -4,7 +4,6 @@ their calendar; nothing here needs a sign-in."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -71,16 +70,18 @@ OPTIONS = {
 
 def _filter_fields(
     *,
+    keywords: str,
     status: str,
     order: str,
     chosen: Mapping[str, Sequence[str]],
     councils: Sequence[Council],
     errors: Mapping[str, Any] | None = None,
 ) -> Markup:
-    """The filters but the search box, rendered on their own."""
+    """The fields of the filter form and its button, rendered on their own."""
     return Markup(  # noqa: S704 - the output of an autoescaping template
         _environment.get_template("tenders/_opp_filters.html").render(
             options=OPTIONS,
+            keywords=keywords,
             status=status,
             order=order,
             chosen=chosen,
@@ -92,14 +93,54 @@ def _filter_fields(
 
 @lru_cache(maxsize=256)
 def _kept_filter_fields(search: OpportunitySearch, councils: tuple[Council, ...]) -> Markup:
-    """The filters of a search without its keywords, kept: the same few combinations come
-    again and again, and some thirty govuk-frontend checkboxes cost more to render than
-    the search itself."""
+    """The filters of a search, kept: the same few combinations come again and again, and
+    some thirty govuk-frontend checkboxes cost more to render than the search itself."""
     return _filter_fields(
+        keywords=search.query,
         status=str(search.status),
         order=str(search.order),
         chosen=search.chosen(),
         councils=councils,
+    )
+
+
+def page_links(number: int, pages: int) -> list[int | None]:
+    """The page numbers a pagination shows: the first, the last, and those next to the
+    current one, with ``None`` for each gap between them."""
+    links: list[int | None] = []
+    for candidate in range(1, pages + 1):
+        if candidate in (1, pages) or abs(candidate - number) <= 1:
+            links.append(candidate)
+        elif links[-1] is not None:
+            links.append(None)
+    return links
+
+
+_PAGINATION = _environment.from_string(
+    '{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}'
+    "{{ govukPagination(params) }}"
+)
+
+
+@lru_cache(maxsize=256)
+def _pagination(search: OpportunitySearch, number: int, pages: int) -> Markup:
+    """The links to a search's other pages, kept as the filters are."""
+    if pages <= 1:
+        return Markup()
+    items = [
+        {"ellipsis": True}
+        if link is None
+        else {"number": link, "href": search.link(link), "current": link == number}
+        for link in page_links(number, pages)
+    ]
+    return Markup(  # noqa: S704 - the output of an autoescaping template
+        _PAGINATION.render(
+            params={
+                "previous": {"href": search.link(number - 1)} if number > 1 else None,
+                "next": {"href": search.link(number + 1)} if number < pages else None,
+                "items": items,
+            }
+        )
     )
 
 
@@ -117,6 +158,7 @@ class OpportunityPages(Controller):
         except Invalid as error:
             errors = form_errors(error, FILTER_ORDER)
             fields = _filter_fields(
+                keywords=params.keywords or "",
                 status=params.status or str(Availability.OPEN),
                 order=params.order or str(Order.CLOSING),
                 chosen=params.chosen(),
@@ -128,17 +170,19 @@ class OpportunityPages(Controller):
                 "tenders/opportunities.html",
                 {
                     "listing": None,
-                    "keywords": params.keywords or "",
                     "filter_fields": fields,
                     "errors": errors,
                 },
                 status_code=400,
             )
-        fields = _kept_filter_fields(replace(listing.search, query=""), listing.councils)
         return render(
             request,
             "tenders/opportunities.html",
-            {"listing": listing, "keywords": listing.search.query, "filter_fields": fields},
+            {
+                "listing": listing,
+                "filter_fields": _kept_filter_fields(listing.search, listing.councils),
+                "pagination": _pagination(listing.search, listing.number, listing.pages),
+            },
         )
 
     @get("/{tender_id:str}")

@@ -323,9 +323,9 @@ def run(var_dir: Path) -> None:
         f" with {counts['lots']} lots, {DRAFTS} drafts and {CANCELLED} cancelled"
         f" in {time.perf_counter() - started:.1f}s"
     )
-    search_ms, page_ms = asyncio.run(time_service(var_dir))
     # The app made in this process logs every request httpx sends: the load would pay for it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    search_ms, page_ms = asyncio.run(time_service(var_dir))
     print(f"in process: search() {search_ms:.2f} ms, whole page through ASGI {page_ms:.2f} ms")
 
     app_port, bare_port = free_port(), free_port()
