@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from app.clock import Clock, SystemClock
+from app.files import LocalFileStore
 from app.passwords import PasswordHasher
 from app.settings import Settings
 
@@ -20,6 +21,10 @@ class Platform:
     @cached_property
     def passwords(self) -> PasswordHasher:
         return PasswordHasher(self.settings.passwords)
+
+    @cached_property
+    def files(self) -> LocalFileStore:
+        return LocalFileStore(self.settings.files_dir)
 
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose, so that no two uses share a key."""

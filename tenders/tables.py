@@ -19,7 +19,9 @@ from piccolo.table import Table
 from app.tables import Organisation, User
 from tenders.vocabulary import (
     AwardMode,
+    BidStatus,
     ComplexityBand,
+    Declaration,
     DocumentKind,
     PriceUnit,
     Procedure,
@@ -55,6 +57,14 @@ class Tender(Table):
     cancel_reason = Text(null=True, default=None)
     #: Raised by every change, so that two officers editing at once get a conflict.
     version = Integer(default=1)
+    #: Opening needs a second officer to confirm it.
+    opening_needs_two_officers = Boolean(default=False)
+    opening_requested_by = ForeignKey(
+        references=User, null=True, default=None, on_delete=OnDelete.restrict
+    )
+    opening_requested_at = Timestamptz(null=True, default=None)
+    opened_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+    opened_at = Timestamptz(null=True, default=None)
 
 
 class Lot(Table):
@@ -165,3 +175,95 @@ class TenderRelease(Table):
     tag = Varchar(length=30)
     #: The release as canonical JSON.
     data = Text()
+
+
+class Bid(Table):
+    """A provider organisation's working copy of its bid for a tender: one each."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    organisation = ForeignKey(
+        references=Organisation, null=False, index=True, on_delete=OnDelete.restrict
+    )
+    status = Varchar(length=20, choices=BidStatus, default=BidStatus.DRAFT)
+    #: The chosen lots' ids joined by "|", in lot order.
+    lots = Text(default="")
+    created_at = Timestamptz()
+    created_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    updated_at = Timestamptz()
+    #: The latest change to anything in the working copy, for "changes not yet submitted".
+    changed_at = Timestamptz()
+    #: Raised by a change of lots, so that two people choosing at once get a conflict.
+    version = Integer(default=1)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    withdraw_reason = Text(null=True, default=None)
+    #: "<tender id>:<organisation id>".
+    key = Varchar(length=80, unique=True)
+
+
+class Answer(Table):
+    """An answer to one question for one lot of a bid."""
+
+    id = UUID(primary_key=True)
+    bid = ForeignKey(references=Bid, null=False, index=True, on_delete=OnDelete.cascade)
+    lot = ForeignKey(references=Lot, null=False, on_delete=OnDelete.restrict)
+    question = ForeignKey(references=Question, null=False, on_delete=OnDelete.restrict)
+    text = Text(default="")
+    declaration = Varchar(length=10, choices=Declaration, null=True, default=None)
+    updated_at = Timestamptz()
+    updated_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    version = Integer(default=1)
+    #: "<bid id>:<lot id>:<question id>".
+    key = Varchar(length=120, unique=True)
+
+
+class BidPrice(Table):
+    """A bid's unit price for one item of a lot's price schedule."""
+
+    id = UUID(primary_key=True)
+    bid = ForeignKey(references=Bid, null=False, index=True, on_delete=OnDelete.cascade)
+    price_item = ForeignKey(references=PriceItem, null=False, on_delete=OnDelete.restrict)
+    unit_price_pence = Integer(null=True, default=None)
+    updated_at = Timestamptz()
+    updated_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    version = Integer(default=1)
+    #: "<bid id>:<price item id>".
+    key = Varchar(length=80, unique=True)
+
+
+class Evidence(Table):
+    """A file a provider attached to an answer, kept in the content-addressed store."""
+
+    id = UUID(primary_key=True)
+    bid = ForeignKey(references=Bid, null=False, index=True, on_delete=OnDelete.cascade)
+    lot = ForeignKey(references=Lot, null=False, on_delete=OnDelete.restrict)
+    question = ForeignKey(references=Question, null=False, on_delete=OnDelete.restrict)
+    #: The file store's digest: the only name the file has on disk.
+    sha256 = Varchar(length=64)
+    #: As uploaded, shown to people only.
+    original_name = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    uploaded_at = Timestamptz()
+    uploaded_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+
+
+class Submission(Table):
+    """A sealed version of a bid: what was received, when, and its SHA-256 digest."""
+
+    id = UUID(primary_key=True)
+    bid = ForeignKey(references=Bid, null=False, index=True, on_delete=OnDelete.restrict)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    #: 1 for the first submission, then one more for each resubmission.
+    number = Integer()
+    received_at = Timestamptz()
+    submitted_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    #: The sealed content as canonical JSON: answers, prices and the digests of its files.
+    content = Text()
+    digest = Varchar(length=64)
+    #: The lots bid for, their ids joined by "|".
+    lots = Text()
+    superseded_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    #: From the form that submitted it: a repeated post finds this one, not a second.
+    request_key = Varchar(length=80, unique=True)

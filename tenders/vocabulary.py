@@ -19,6 +19,8 @@ class TenderStatus(Labelled):
     DRAFT = "draft"
     PUBLISHED = "published"
     CLOSED = "closed"
+    #: Bids unsealed by an officer after the deadline.
+    OPENED = "opened"
     CANCELLED = "cancelled"
 
 
@@ -118,3 +120,27 @@ class DocumentKind(Labelled):
     TERMS = "terms"
     ADDENDUM = "addendum"
     OTHER = "other"
+
+
+class BidStatus(Labelled):
+    """A bid's working copy: never submitted, submitted (perhaps with later changes not yet
+    resubmitted), or withdrawn."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            BidStatus.DRAFT: "Not submitted",
+            BidStatus.SUBMITTED: "Submitted",
+            BidStatus.WITHDRAWN: "Withdrawn",
+        }[self]
+
+
+class Declaration(Labelled):
+    """A provider's answer to a pass or fail question."""
+
+    YES = "yes"
+    NO = "no"

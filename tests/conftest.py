@@ -38,12 +38,17 @@ from app.tables import (  # noqa: E402
     User,
 )
 from tenders.tables import (  # noqa: E402
+    Answer,
+    Bid,
+    BidPrice,
     Clarification,
+    Evidence,
     Interest,
     Lot,
     PriceItem,
     Question,
     Section,
+    Submission,
     Tender,
     TenderDocument,
     TenderRelease,
@@ -52,6 +57,11 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    Submission,
+    Evidence,
+    BidPrice,
+    Answer,
+    Bid,
     TenderRelease,
     Clarification,
     Interest,

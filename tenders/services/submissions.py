@@ -1,0 +1,223 @@
+"""Submitting a bid: the deadline checked inside the committing transaction, the content
+sealed with its SHA-256 digest, a receipt; resubmission and withdrawal before the deadline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from app import database, mail
+from app.accounts import CurrentUser
+from app.errors import Invalid, NotFound
+from app.platform import Platform
+from app.validation import clean
+from app.vocabulary import AuditAction
+from tenders import sealing
+from tenders.bid_rules import Problem
+from tenders.services.bids import (
+    SubmissionView,
+    editable,
+    own_bid,
+    parse_id,
+    record,
+    sealed_content,
+    submission_view,
+)
+from tenders.tables import Bid, Submission
+from tenders.vocabulary import BidStatus
+
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")
+MAX_REASON = 2000
+
+
+class NotReady(Invalid):
+    """The bid has problems to fix before it can be submitted: each with its page."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__({p.field: p.message for p in reversed(problems)})
+        self.problems = problems
+        self.message = (
+            "Your bid cannot be submitted yet: "
+            + f"{len(problems)} {'thing needs' if len(problems) == 1 else 'things need'} fixing"
+        )
+
+
+def new_request_key() -> str:
+    """For a submit form: a repeated post of the same form finds the same submission."""
+    return uuid4().hex
+
+
+async def submit(
+    platform: Platform, actor: CurrentUser, bid_id: str | UUID, request_key: str
+) -> SubmissionView:
+    """Seal the bid as it stands and record it as received now: the clock is read inside
+    the transaction, once it holds the write lock, and the deadline checked against it.
+
+    A post with a request key already used returns that submission. Raises
+    ``DeadlinePassed`` at or after the deadline, ``NotReady`` listing every problem,
+    ``Invalid`` for a malformed request key.
+    """
+    if not _REQUEST_KEY.fullmatch(request_key or ""):
+        raise Invalid({"request_key": "The form could not be read. Go back and try again"})
+    wanted = parse_id(bid_id)
+    key = f"{wanted}:{request_key}"
+    async with database.write_transaction():
+        done = await Submission.select().where(Submission.request_key == key).first()
+        if done is not None:
+            await own_bid(actor, wanted)  # the same check as any read of it
+            return submission_view(done)
+        now = platform.clock.now()
+        bid = await editable(actor, wanted, now)
+        if problems := bid.problems():
+            raise NotReady(problems)
+        sealed = sealed_content(bid)
+        content = sealing.canonical(sealed).decode()
+        digest = sealing.digest(sealed)
+        number = (bid.submissions[0].number if bid.submissions else 0) + 1
+        submission_id = uuid4()
+        await Submission.update({Submission.superseded_at: now}).where(
+            Submission.bid == bid.id,
+            Submission.superseded_at.is_null(),
+            Submission.withdrawn_at.is_null(),
+        )
+        lots = "|".join(str(lot_id) for lot_id in bid.lot_ids)
+        await Submission.insert(
+            Submission(
+                id=submission_id,
+                bid=bid.id,
+                tender=bid.tender.id,
+                number=number,
+                received_at=now,
+                submitted_by=actor.id,
+                content=content,
+                digest=digest,
+                lots=lots,
+                request_key=key,
+            )
+        )
+        await Bid.update(
+            {
+                Bid.status: BidStatus.SUBMITTED,
+                Bid.withdrawn_at: None,
+                Bid.withdraw_reason: None,
+                Bid.updated_at: now,
+            }
+        ).where(Bid.id == bid.id)
+        await record(
+            platform,
+            actor,
+            AuditAction.BID_BID_SUBMIT,
+            bid,
+            {"submission": submission_id, "number": number, "digest": digest, "lots": lots},
+        )
+        await mail.enqueue(
+            platform,
+            to=actor.email,
+            subject=f"Bid received: {bid.tender.title}",
+            template="mail/bid_submitted.txt",
+            context={
+                "name": actor.name,
+                "organisation": actor.organisation_name,
+                "tender_title": bid.tender.title,
+                "tender_reference": bid.tender.reference,
+                "council": bid.tender.buyer_name,
+                "received_at": now,
+                "deadline": bid.tender.submission_deadline,
+                "submission_id": submission_id,
+                "digest": digest,
+                "number": number,
+            },
+            link_path=f"/bids/{bid.id}/submissions/{submission_id}",
+            organisation_id=actor.organisation_id,
+        )
+    return SubmissionView(submission_id, bid.id, number, now, digest, bid.lot_ids, None, None)
+
+
+async def withdraw(platform: Platform, actor: CurrentUser, bid_id: str | UUID, reason: str) -> None:
+    """Withdraw a submitted bid before the deadline, with a reason. The council will not
+    evaluate it; the provider may submit again before the deadline. Withdrawing twice is
+    withdrawing once. Raises ``Invalid`` (field ``reason``) and ``DeadlinePassed``."""
+    reason = clean(reason)
+    if not reason:
+        raise Invalid({"reason": "Enter why you are withdrawing your bid"})
+    if len(reason) > MAX_REASON:
+        raise Invalid({"reason": f"The reason must be {MAX_REASON:,} characters or fewer"})
+    async with database.write_transaction():
+        now = platform.clock.now()
+        bid = await editable(actor, bid_id, now)
+        if bid.status is BidStatus.WITHDRAWN:
+            return
+        current = bid.current_submission
+        if current is None:
+            raise Invalid(
+                {"reason": "This bid has not been submitted, so there is nothing to withdraw"}
+            )
+        await Submission.update({Submission.withdrawn_at: now}).where(Submission.id == current.id)
+        await Bid.update(
+            {
+                Bid.status: BidStatus.WITHDRAWN,
+                Bid.withdrawn_at: now,
+                Bid.withdraw_reason: reason,
+                Bid.updated_at: now,
+            }
+        ).where(Bid.id == bid.id)
+        await record(
+            platform,
+            actor,
+            AuditAction.BID_BID_WITHDRAW,
+            bid,
+            {"submission": current.id, "reason": reason},
+        )
+        await mail.enqueue(
+            platform,
+            to=actor.email,
+            subject=f"Bid withdrawn: {bid.tender.title}",
+            template="mail/bid_withdrawn.txt",
+            context={
+                "name": actor.name,
+                "organisation": actor.organisation_name,
+                "tender_title": bid.tender.title,
+                "tender_reference": bid.tender.reference,
+                "withdrawn_at": now,
+                "deadline": bid.tender.submission_deadline,
+                "reason": reason,
+            },
+            link_path=f"/bids/{bid.id}",
+            organisation_id=actor.organisation_id,
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    submission: SubmissionView
+    tender_title: str
+    tender_reference: str
+    council: str
+    organisation: str
+    deadline: datetime
+    #: The lots bid for, as "Lot 1: Name".
+    lots: tuple[str, ...]
+
+
+async def receipt(actor: CurrentUser, bid_id: str | UUID, submission_id: str | UUID) -> Receipt:
+    """The receipt of one of the organisation's submissions, current or not."""
+    bid = await own_bid(actor, bid_id)
+    wanted = parse_id(submission_id)
+    found = next((s for s in bid.submissions if s.id == wanted), None)
+    if found is None:
+        raise NotFound()
+    assert bid.tender.submission_deadline is not None
+    return Receipt(
+        submission=found,
+        tender_title=bid.tender.title,
+        tender_reference=bid.tender.reference,
+        council=bid.tender.buyer_name,
+        organisation=bid.organisation_name,
+        deadline=bid.tender.submission_deadline,
+        lots=tuple(
+            f"Lot {lot.number}: {lot.name}" for lot in bid.tender.lots if lot.id in found.lot_ids
+        ),
+    )
