@@ -58,7 +58,5 @@ async def submitted_bid(
     platform: Platform, provider: CurrentUser, tender: TenderView, **kwargs: int
 ) -> tuple[UUID, submissions.SubmissionView]:
     bid_id = await complete_bid(platform, provider, tender, **kwargs)
-    receipt = await submissions.submit(
-        platform, provider, bid_id, submissions.new_request_key()
-    )
+    receipt = await submissions.submit(platform, provider, bid_id, submissions.new_request_key())
     return bid_id, receipt
