@@ -878,3 +878,15 @@ def sealed_content(bid: BidView) -> dict[str, Any]:
         "organisation": str(bid.organisation_id),
         "lots": lots,
     }
+
+
+async def own_evidence(
+    actor: CurrentUser, bid_id: str | UUID, evidence_id: str | UUID
+) -> EvidenceView:
+    """An evidence file of the organisation's own bid, to download."""
+    bid = await own_bid(actor, bid_id)
+    wanted = parse_id(evidence_id)
+    found = next((e for e in bid.evidence if e.id == wanted), None)
+    if found is None:
+        raise NotFound()
+    return found
