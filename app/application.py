@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from app import database, mail
+from app import database, mail, pdf
 from app.api import api_router
 from app.api_docs import SECURITY_COMPONENTS
 from app.clock import Clock, SystemClock
@@ -39,6 +39,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             async with mail.background_worker(platform):
                 yield
         finally:
+            pdf.shutdown()
             await database.stop(opened)
 
     return Litestar(

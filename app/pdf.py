@@ -1,0 +1,151 @@
+"""PDFs (receipts, award reports, letters) rendered from Jinja templates by WeasyPrint.
+
+Templates live in ``templates/pdf/`` and extend ``pdf/base.html``. The HTML is rendered
+here; WeasyPrint, synchronous and CPU-bound, turns it into PDF/A-3u in worker processes so
+the event loop never waits on it.
+
+The same template and context give the same bytes (with the same WeasyPrint and fonts):
+the dates come from the caller, the PDF identifier from a hash of the HTML, fonts from the
+system only. Rendering never
+touches the network: the only URLs served are files in ``templates/pdf/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.templating import TEMPLATES_DIR, make_environment
+
+#: The stylesheet and any images the PDF templates use; nothing outside it is fetched.
+ASSETS_DIR = (TEMPLATES_DIR / "pdf").resolve()
+#: Worker processes: one, so a burst of PDFs leaves the other core to the web server.
+WORKERS = 1
+#: Renders before the workers are replaced, so WeasyPrint's caches cannot grow for ever.
+#: Done by replacing the pool rather than with ``max_tasks_per_child``, which deadlocks
+#: queued work on Python 3.11 (cpython gh-115634, not fixed there).
+RENDERS_PER_POOL = 100
+PDF_VARIANT = "pdf/a-3u"
+
+
+class AssetFetcher(URLFetcher):
+    """WeasyPrint's URL fetcher, narrowed to files under ``root``.
+
+    Everything else is refused: http(s) (no network, so no SSRF or tracking pixels),
+    ``file:`` paths outside the folder (after resolving ``..`` and symlinks), and ``data:``
+    URLs too, so that what a PDF can show is the template plus reviewed files in one folder.
+    WeasyPrint logs a refused resource and renders without it.
+    """
+
+    def __init__(self, root: Path = ASSETS_DIR) -> None:
+        # WeasyPrint reads the base class's settings (fail_on_errors) from any fetcher.
+        super().__init__()
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            path = Path(url2pathname(parts.path)).resolve()
+            if path.is_relative_to(self.root) and path.is_file():
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
+                )
+        raise ValueError(f"PDFs use only the files in {self.root}, not {url}")
+
+
+def _write_pdf(html: str) -> bytes:
+    """In a worker process: the HTML as PDF/A-3u, identified by its own SHA-256."""
+    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=AssetFetcher())
+    identifier = hashlib.sha256(html.encode()).hexdigest().encode("ascii")
+    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+
+
+class _Pool:
+    """The worker processes: spawned (never forked from a process running an event loop
+    and threads) on first use, and replaced after ``RENDERS_PER_POOL`` renders."""
+
+    def __init__(self) -> None:
+        self.executor: ProcessPoolExecutor | None = None
+        self.renders = 0
+
+    def for_one_render(self) -> ProcessPoolExecutor:
+        if self.executor is not None and self.renders >= RENDERS_PER_POOL:
+            # Renders already queued on the old pool finish; then its workers exit.
+            self.executor.shutdown(wait=False)
+            self.executor = None
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
+                WORKERS, mp_context=multiprocessing.get_context("spawn")
+            )
+            self.renders = 0
+        self.renders += 1
+        return self.executor
+
+    def discard(self, executor: ProcessPoolExecutor) -> None:
+        """Drop a pool whose worker died (killed, out of memory): a broken pool refuses
+        all work, so the next render needs a new one."""
+        if self.executor is executor:
+            self.executor = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+_pool = _Pool()
+
+
+def executor() -> ProcessPoolExecutor:
+    """The process pool for one more render (counted towards replacing the workers)."""
+    return _pool.for_one_render()
+
+
+def shutdown() -> None:
+    """Stop the workers, waiting for renders in progress and cancelling queued ones; safe
+    to call more than once, and the next render starts a new pool."""
+    _pool.shutdown()
+
+
+async def render_pdf(
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    created: datetime,
+    environment: Environment | None = None,
+) -> bytes:
+    """A PDF/A-3u document from a template in ``templates/pdf/``.
+
+    ``created`` is both its creation and modification date, so rendering the same template
+    and context again gives identical bytes. ``environment`` defaults to the platform's;
+    tests pass one that also finds their own templates.
+    """
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    template = (environment or make_environment()).get_template(template_name)
+    # pdf/base.html writes these into the document's metadata.
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    html = template.render({**context, "pdf_title": title, "pdf_created": stamp})
+    pool = executor()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, _write_pdf, html)
+    except BrokenProcessPool:
+        _pool.discard(pool)
+        raise
