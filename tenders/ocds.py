@@ -45,6 +45,7 @@ TENDER_STATUS = {
     TenderStatus.DRAFT: "planned",
     TenderStatus.PUBLISHED: "active",
     TenderStatus.CLOSED: "active",
+    TenderStatus.OPENED: "active",
     TenderStatus.CANCELLED: "cancelled",
 }
 

@@ -257,7 +257,8 @@ _DISTRICT = "'|' || lot.districts || '|' LIKE {} ESCAPE '\\'"
 def _where(search: OpportunitySearch, now: datetime, *, sqlite: bool) -> QueryString:
     """The WHERE clause of a search, its values kept apart as parameters."""
     clauses = [
-        QueryString("tender.status = {}", str(TenderStatus.PUBLISHED)),
+        # Opened tenders are closed ones whose bids an officer has unsealed.
+        _any_of("tender.status", [str(TenderStatus.PUBLISHED), str(TenderStatus.OPENED)]),
         QueryString("tender.published_at IS NOT NULL"),
         QueryString(
             "tender.submission_deadline > {}"
@@ -373,8 +374,9 @@ async def _councils() -> tuple[Council, ...]:
             Organisation.kind == OrganisationKind.BUYER,
             WhereRaw(
                 "EXISTS (SELECT 1 FROM tender WHERE tender.buyer = organisation.id"
-                " AND tender.status = {} AND tender.published_at IS NOT NULL)",
+                " AND tender.status IN ({}, {}) AND tender.published_at IS NOT NULL)",
                 str(TenderStatus.PUBLISHED),
+                str(TenderStatus.OPENED),
             ),
         )
         .order_by(Organisation.name)

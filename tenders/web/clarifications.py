@@ -4,9 +4,7 @@ documents (everyone, once it is published)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
@@ -19,10 +17,9 @@ from app.guards import officers_only
 from app.sessions import current_session
 from app.templating import london_time
 from app.uploads import FORM_OVERHEAD, csrf_check, read_multipart
-from app.web_support import form_data, render, render_invalid, see_other
+from app.web_support import file_download, form_data, render, render_invalid, see_other
 from tenders.services import addenda, clarifications
 from tenders.services.authoring import own_tender
-from tenders.services.views import DocumentView
 
 EXTEND_FIELDS = ["submission_deadline", "clarification_deadline"]
 DOCUMENT_FIELDS = ["title", "kind", "document"]
@@ -336,16 +333,6 @@ def _document_context(tender: Any) -> dict[str, Any]:
     }
 
 
-_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9 ._()\-]")
-
-
-def content_disposition(document: DocumentView) -> str:
-    """``attachment``, always: a plain ASCII name for every browser, the original name too
-    (RFC 6266) for those that read it."""
-    plain = _UNSAFE_IN_FILENAME.sub("_", document.original_name).strip(" .") or "document"
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(document.original_name)}"
-
-
 class DocumentDownloads(Controller):
     include_in_schema = False
     dependencies = {"platform": PLATFORM}
@@ -362,16 +349,12 @@ class DocumentDownloads(Controller):
         document = await addenda.document_for_download(
             session.user if session else None, tender_id, document_id
         )
-        store = LocalFileStore(platform.settings.files_dir)
-        return Stream(
-            store.read(document.sha256),
-            media_type=document.content_type,
-            headers={
-                "Content-Disposition": content_disposition(document),
-                "Content-Length": str(document.size),
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-cache",
-            },
+        return file_download(
+            platform.files,
+            document.sha256,
+            original_name=document.original_name,
+            content_type=document.content_type,
+            size=document.size,
         )
 
 
