@@ -1,9 +1,10 @@
 """JSON controllers of tenders under /api/v1; each module exports ``CONTROLLERS``."""
 
-from tenders.api import authoring, clarifications, opportunities
+from tenders.api import authoring, clarifications, opportunities, receipts
 
 API_CONTROLLERS = [
     *opportunities.CONTROLLERS,
     *authoring.CONTROLLERS,
     *clarifications.CONTROLLERS,
+    *receipts.CONTROLLERS,
 ]

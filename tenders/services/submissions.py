@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from app import database, mail
+from app import database, mail, pdf
 from app.accounts import CurrentUser
 from app.errors import Invalid, NotFound
 from app.platform import Platform
@@ -220,4 +220,16 @@ async def receipt(actor: CurrentUser, bid_id: str | UUID, submission_id: str | U
         lots=tuple(
             f"Lot {lot.number}: {lot.name}" for lot in bid.tender.lots if lot.id in found.lot_ids
         ),
+    )
+
+
+async def receipt_pdf(actor: CurrentUser, bid_id: str | UUID, submission_id: str | UUID) -> bytes:
+    """The receipt as a PDF/A: the same bytes each time it is asked for."""
+    found = await receipt(actor, bid_id, submission_id)
+    received = found.submission.received_at
+    return await pdf.render_pdf(
+        "pdf/bid_receipt.html",
+        {"receipt": found, "utc": received.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")},
+        title=f"Bid receipt: {found.tender_title}",
+        created=received,
     )

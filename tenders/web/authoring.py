@@ -18,7 +18,7 @@ from app.platform import Platform
 from app.web_support import render, render_invalid, see_other
 from tenders import domain_data
 from tenders.lifecycle import can_edit_frozen_parts
-from tenders.services import authoring
+from tenders.services import authoring, opening
 from tenders.services.views import LotView, SectionView, TenderView
 from tenders.vocabulary import (
     AwardMode,
@@ -27,6 +27,7 @@ from tenders.vocabulary import (
     QuestionKind,
     SectionKind,
     ServiceType,
+    TenderStatus,
 )
 
 DETAILS_FIELDS = [
@@ -242,7 +243,16 @@ class TenderAuthoringPages(Controller):
         self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
     ) -> Template:
         tender = await authoring.own_tender(user, tender_id)
-        return render(request, "tenders/authoring/build.html", _build_context(platform, tender))
+        counts = (
+            None
+            if tender.stored_status is TenderStatus.DRAFT
+            else await opening.bid_counts(user, tender.id)
+        )
+        return render(
+            request,
+            "tenders/authoring/build.html",
+            {**_build_context(platform, tender), "bid_counts": counts},
+        )
 
     @get("/{tender_id:str}/edit")
     async def edit_form(
@@ -658,6 +668,8 @@ def _build_context(platform: Platform, tender: TenderView) -> dict[str, Any]:
         "weights_total": sum(section.weight for section in tender.sections),
         "lot_names": {lot.id: f"Lot {lot.number}: {lot.name}" for lot in tender.lots},
         "values": {},
+        #: How many bids each lot has, once published (the build page reads them).
+        "bid_counts": None,
     }
 
 

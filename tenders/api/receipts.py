@@ -1,0 +1,42 @@
+"""JSON API: a submission's receipt as a PDF."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath
+
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
+from app.dependencies import USER, UserDep
+from tenders.services import submissions
+from tenders.web.receipts import receipt_response
+
+
+class ReceiptApi(Controller):
+    tags = ["bids"]
+    security = BEARER
+    dependencies = {"user": USER}
+
+    @get(
+        "/bids/{bid_id:str}/submissions/{submission_id:str}/receipt.pdf",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes,
+                description="The receipt (PDF/A): time received in UTC and UK time, the "
+                "submission id and the SHA-256 seal",
+                media_type="application/pdf",
+            ),
+            **error_responses(*SIGNED_IN_ERRORS, 404),
+        },
+    )
+    async def receipt_pdf(
+        self, user: UserDep, bid_id: FromPath[str], submission_id: FromPath[str]
+    ) -> Response:
+        """The receipt of one of the organisation's submissions as a PDF; the same bytes
+        each time."""
+        pdf = await submissions.receipt_pdf(user, bid_id, submission_id)
+        return receipt_response(pdf, submission_id)
+
+
+CONTROLLERS: list[type[Controller]] = [ReceiptApi]
