@@ -146,6 +146,7 @@ async def enqueue(
     context: Mapping[str, Any],
     link_path: str | None,
     organisation_id: UUID | None = None,
+    headers_checked: bool = False,
 ) -> str:
     """Queue an email; call inside ``database.write_transaction()``, so that it is sent if
     and only if the change that caused it commits. Returns its Message-ID.
@@ -153,7 +154,8 @@ async def enqueue(
     ``template`` is a plain-text template such as ``"mail/provider_registered.txt"``,
     rendered now with ``context`` and ``link``: the full address of ``link_path``.
     ``organisation_id`` is the recipient's organisation, for the audit log.
-    Raises ``ValueError`` for a header that cannot be sent (a line break in the subject).
+    Raises ``ValueError`` for a header that cannot be sent (a line break in the subject),
+    unless ``check_headers`` has already passed them (outside a busy transaction).
     """
     link = platform.settings.base_url.rstrip("/") + link_path if link_path else None
     body = _templates().get_template(template).render({**context, "link": link})
@@ -169,7 +171,8 @@ async def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    _email(platform.settings, row.to_dict())  # refuse now what could never be sent
+    if not headers_checked:
+        _email(platform.settings, row.to_dict())  # refuse now what could never be sent
     await OutboxMessage.insert(row)
     return row.message_id
 
@@ -406,6 +409,22 @@ def _organisation(row: Mapping[str, Any]) -> UUID | None:
 
 
 # Handing over (in a thread: these block) -------------------------------------------------
+
+
+def check_headers(platform: Platform, *, to: str, subject: str) -> None:
+    """What ``enqueue`` checks of a message's headers, for a caller to do before it takes
+    the write lock. Raises ``ValueError`` as ``enqueue`` would."""
+    now = platform.clock.now()
+    _email(
+        platform.settings,
+        {
+            "recipient": to,
+            "subject": subject,
+            "created_at": now,
+            "message_id": "<check@caretender>",
+            "body": "",
+        },
+    )
 
 
 def _email(settings: Settings, row: Mapping[str, Any]) -> EmailMessage:

@@ -195,6 +195,9 @@ class Bid(Table):
     changed_at = Timestamptz()
     #: Raised by a change of lots, so that two people choosing at once get a conflict.
     version = Integer(default=1)
+    #: Raised by every change to the content: a submission sealed from an older revision
+    #: is sealed again.
+    revision = Integer(default=1)
     withdrawn_at = Timestamptz(null=True, default=None)
     withdraw_reason = Text(null=True, default=None)
     #: "<tender id>:<organisation id>".

@@ -117,6 +117,8 @@ class BidView:
     status: BidStatus
     lot_ids: tuple[UUID, ...]
     version: int
+    #: Raised by every change to the content.
+    revision: int
     changed_at: datetime
     withdrawn_at: datetime | None
     withdraw_reason: str | None
@@ -186,7 +188,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
     prices = await BidPrice.select().where(BidPrice.bid == bid_id)
     evidence = await Evidence.select().where(Evidence.bid == bid_id).order_by(Evidence.uploaded_at)
     submissions = (
-        await Submission.select(*_SUBMISSION_COLUMNS)
+        await Submission.select(*SUBMISSION_COLUMNS)
         .where(Submission.bid == bid_id)
         .order_by(Submission.number, ascending=False)
     )
@@ -199,6 +201,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
         status=BidStatus(row["status"]),
         lot_ids=_lot_ids(row["lots"]),
         version=row["version"],
+        revision=row["revision"],
         changed_at=row["changed_at"],
         withdrawn_at=row["withdrawn_at"],
         withdraw_reason=row["withdraw_reason"],
@@ -241,7 +244,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
     )
 
 
-_SUBMISSION_COLUMNS = (
+SUBMISSION_COLUMNS = (
     Submission.id,
     Submission.bid,
     Submission.number,
@@ -300,7 +303,9 @@ def require_open(tender: TenderView, now: datetime) -> None:
 
 
 async def _changed(bid_id: UUID, now: datetime) -> None:
-    await Bid.update({Bid.changed_at: now, Bid.updated_at: now}).where(Bid.id == bid_id)
+    await Bid.update(
+        {Bid.changed_at: now, Bid.updated_at: now, Bid.revision: Bid.revision + 1}
+    ).where(Bid.id == bid_id)
 
 
 async def record(
@@ -423,6 +428,7 @@ async def choose_lots(
             {
                 Bid.lots: "|".join(str(lot_id) for lot_id in chosen),
                 Bid.version: Bid.version + 1,
+                Bid.revision: Bid.revision + 1,
                 Bid.changed_at: now,
                 Bid.updated_at: now,
             }

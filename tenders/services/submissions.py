@@ -5,7 +5,7 @@ sealed with its SHA-256 digest, a receipt; resubmission and withdrawal before th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -18,16 +18,19 @@ from app.vocabulary import AuditAction
 from tenders import sealing
 from tenders.bid_rules import Problem
 from tenders.services.bids import (
+    SUBMISSION_COLUMNS,
+    BidView,
     SubmissionView,
     editable,
     own_bid,
     parse_id,
     record,
+    require_open,
     sealed_content,
     submission_view,
 )
 from tenders.tables import Bid, Submission
-from tenders.vocabulary import BidStatus
+from tenders.vocabulary import BidStatus, TenderStatus
 
 _REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")
 MAX_REASON = 2000
@@ -56,27 +59,49 @@ async def submit(
     """Seal the bid as it stands and record it as received now: the clock is read inside
     the transaction, once it holds the write lock, and the deadline checked against it.
 
+    The bid is read and sealed before the write lock is taken, so that providers racing
+    a deadline wait on each other only for the writes; inside, one query checks that
+    nothing changed meanwhile (if something did, the bid is sealed again there).
+
     A post with a request key already used returns that submission. Raises
     ``DeadlinePassed`` at or after the deadline, ``NotReady`` listing every problem,
     ``Invalid`` for a malformed request key.
     """
     if not _REQUEST_KEY.fullmatch(request_key or ""):
         raise Invalid({"request_key": "The form could not be read. Go back and try again"})
-    wanted = parse_id(bid_id)
-    key = f"{wanted}:{request_key}"
+    bid = await own_bid(actor, bid_id)
+    require_open(bid.tender, platform.clock.now())  # before listing problems of a late bid
+    key = f"{bid.id}:{request_key}"
+    subject = f"Bid received: {bid.tender.title}"
+    mail.check_headers(platform, to=actor.email, subject=subject)
+    sealed = _seal(bid)
     async with database.write_transaction():
-        done = await Submission.select().where(Submission.request_key == key).first()
-        if done is not None:
-            await own_bid(actor, wanted)  # the same check as any read of it
-            return submission_view(done)
+        done = await Submission.select(*SUBMISSION_COLUMNS).where(Submission.request_key == key)
+        if done:
+            return submission_view(done[0])
         now = platform.clock.now()
-        bid = await editable(actor, wanted, now)
-        if problems := bid.problems():
-            raise NotReady(problems)
-        sealed = sealed_content(bid)
-        content = sealing.canonical(sealed).decode()
-        digest = sealing.digest(sealed)
-        number = (bid.submissions[0].number if bid.submissions else 0) + 1
+        state = await Bid.select(
+            Bid.revision, Bid.tender.status, Bid.tender.submission_deadline
+        ).where(Bid.id == bid.id)
+        require_open(
+            replace(
+                bid.tender,
+                stored_status=TenderStatus(state[0]["tender.status"]),
+                submission_deadline=state[0]["tender.submission_deadline"],
+            ),
+            now,
+        )
+        if state[0]["revision"] != bid.revision:
+            bid = await editable(actor, bid.id, now)
+            sealed = _seal(bid)
+        content, digest = sealed
+        current = (
+            await Submission.select(Submission.number)
+            .where(Submission.bid == bid.id)
+            .order_by(Submission.number, ascending=False)
+            .first()
+        )
+        number = (current["number"] if current else 0) + 1
         submission_id = uuid4()
         await Submission.update({Submission.superseded_at: now}).where(
             Submission.bid == bid.id,
@@ -116,7 +141,7 @@ async def submit(
         await mail.enqueue(
             platform,
             to=actor.email,
-            subject=f"Bid received: {bid.tender.title}",
+            subject=subject,
             template="mail/bid_submitted.txt",
             context={
                 "name": actor.name,
@@ -132,8 +157,17 @@ async def submit(
             },
             link_path=f"/bids/{bid.id}/submissions/{submission_id}",
             organisation_id=actor.organisation_id,
+            headers_checked=True,
         )
     return SubmissionView(submission_id, bid.id, number, now, digest, bid.lot_ids, None, None)
+
+
+def _seal(bid: BidView) -> tuple[str, str]:
+    """The bid's sealed content as canonical JSON, and its digest. Raises ``NotReady``."""
+    if problems := bid.problems():
+        raise NotReady(problems)
+    sealed = sealed_content(bid)
+    return sealing.canonical(sealed).decode(), sealing.digest(sealed)
 
 
 async def withdraw(platform: Platform, actor: CurrentUser, bid_id: str | UUID, reason: str) -> None:
