@@ -35,12 +35,23 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/ocds/"))
 
 
+#: What some errors carry beside their message, by attribute, and its name in the JSON:
+#: the edits that conflicted (a bid's ``EditConflict.items``) and every problem stopping a
+#: submission (``NotReady.problems``: fuller than ``errors``, as two lots share fields).
+API_DETAILS = {"items": "conflicts", "problems": "problems"}
+
+
 def _json(
-    status: int, message: str, errors: dict[str, str] | None = None, headers=None
+    status: int,
+    message: str,
+    errors: dict[str, str] | None = None,
+    headers=None,
+    details: dict[str, Any] | None = None,
 ) -> Response:
     content: dict[str, Any] = {"status": status, "message": message}
     if errors:
         content["errors"] = errors
+    content.update(details or {})
     return Response(content, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
@@ -68,7 +79,12 @@ def domain_error(request: Request, error: DomainError) -> Response:
         errors = error.field_errors if isinstance(error, Invalid) else None
         if isinstance(error, NotSignedIn):
             headers = {"WWW-Authenticate": 'Bearer realm="caretender"'}
-        return _json(error.status_code, error.message, errors, headers)
+        details = {
+            name: value
+            for attribute, name in API_DETAILS.items()
+            if (value := getattr(error, attribute, None)) is not None
+        }
+        return _json(error.status_code, error.message, errors, headers, details)
     if isinstance(error, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/sign-in?next={quote(target)}", status_code=303)
