@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -35,6 +36,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         opened = await database.start()
+        # Partial uploads of a process that was killed: nothing refers to them.
+        await anyio.to_thread.run_sync(platform.files.sweep)
         try:
             async with mail.background_worker(platform):
                 yield

@@ -12,6 +12,8 @@ import hashlib
 import os
 import re
 import secrets
+import socket
+import time
 import unicodedata
 import zipfile
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
@@ -60,6 +62,9 @@ _ZIP_PARTS = {DOCX: "word/", XLSX: "xl/"}
 WRITE_BATCH = 1024 * 1024
 READ_CHUNK = 256 * 1024
 MAX_NAME_LENGTH = 150
+#: A partial upload untouched this long is abandoned, whoever wrote it.
+STALE_UPLOAD_SECONDS = 24 * 3600
+_HOST = socket.gethostname().replace("-", "_")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -166,7 +171,8 @@ class LocalFileStore:
         if extension not in allowed:
             raise Invalid({field: type_message(allowed)})
 
-        temporary = self._tmp / secrets.token_hex(16)
+        # Named for its machine and process, so that a restart can tell its dead ones.
+        temporary = self._tmp / f"{_HOST}-{os.getpid()}-{secrets.token_hex(16)}"
         out = await anyio.to_thread.run_sync(_create, temporary)
         try:
             digest = hashlib.sha256()
@@ -181,7 +187,7 @@ class LocalFileStore:
                     await anyio.to_thread.run_sync(_write, out, digest, batch)
                     batch.clear()
             await anyio.to_thread.run_sync(_write, out, digest, batch)
-            await anyio.to_thread.run_sync(out.close)
+            await anyio.to_thread.run_sync(_close_durably, out)
             if size == 0:
                 raise Invalid({field: "The selected file is empty"})
             found = await anyio.to_thread.run_sync(_content_types, temporary)
@@ -199,6 +205,37 @@ class LocalFileStore:
             raise
         return StoredFile(sha256, size, acceptable[0], extension, original_name)
 
+    def sweep(self, *, older_than: float = STALE_UPLOAD_SECONDS) -> int:
+        """Remove partial uploads a killed process left behind: this machine's whose
+        process is gone, and anyone's older than ``older_than`` seconds (the folder may be
+        shared by other machines' workers). Returns how many went."""
+        if not self._tmp.is_dir():
+            return 0
+        removed = 0
+        now = time.time()
+        for path in self._tmp.iterdir():
+            host, _, rest = path.name.partition("-")
+            pid = rest.partition("-")[0]
+            dead = host == _HOST and pid.isdigit() and not _alive(int(pid))
+            try:
+                stale = now - path.stat().st_mtime > older_than
+            except FileNotFoundError:
+                continue
+            if dead or stale:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 def _create(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,6 +245,14 @@ def _create(path: Path) -> BinaryIO:
 def _write(out: BinaryIO, digest: hashlib._Hash, block: bytearray) -> None:
     digest.update(block)
     out.write(block)
+
+
+def _close_durably(out: BinaryIO) -> None:
+    """On disk before any row refers to it: a power cut must not leave a short file at a
+    digest's address, which every later upload of the same bytes would then point to."""
+    out.flush()
+    os.fsync(out.fileno())
+    out.close()
 
 
 def _discard(out: BinaryIO, path: Path) -> None:
@@ -222,6 +267,11 @@ def _move_into_place(temporary: Path, final: Path) -> None:
         return
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temporary, final)
+    folder = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself, durable
+    finally:
+        os.close(folder)
 
 
 def _content_types(path: Path) -> set[str]:

@@ -40,3 +40,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         if not scope["path"].startswith("/static/"):
             # Pages may show personal data: never keep them in a shared cache.
             headers.setdefault("cache-control", "no-store")
+        if message["status"] == 413:
+            # The rest of a refused body is not worth reading: close the connection after
+            # the answer, or a client could keep a worker reading a gigabyte it refused.
+            headers["connection"] = "close"

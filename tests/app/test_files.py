@@ -363,3 +363,28 @@ def test_the_stored_bytes_and_digest_are_those_sent_however_they_are_chunked(tai
 )
 def test_the_original_name_is_kept_for_display_without_path_or_control_characters(sent, kept):
     assert display_name(sent) == kept
+
+
+def test_the_sweep_removes_partial_uploads_of_dead_processes_and_stale_ones(
+    tmp_path: Path,
+) -> None:
+    import os
+    import time
+
+    from app import files
+
+    store = files.LocalFileStore(tmp_path)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    dead_pid = 2**22 + 1  # above the largest pid Linux hands out: no such process
+    mine = tmp / f"{files._HOST}-{os.getpid()}-aa"
+    dead = tmp / f"{files._HOST}-{dead_pid}-bb"
+    elsewhere = tmp / "another_machine-123-cc"
+    old_elsewhere = tmp / "another_machine-456-dd"
+    for path in (mine, dead, elsewhere, old_elsewhere):
+        path.write_bytes(b"part of an upload")
+    day_ago = time.time() - files.STALE_UPLOAD_SECONDS - 60
+    os.utime(old_elsewhere, (day_ago, day_ago))
+
+    assert store.sweep() == 2
+    assert sorted(p.name for p in tmp.iterdir()) == sorted([mine.name, elsewhere.name])

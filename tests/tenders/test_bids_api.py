@@ -558,6 +558,7 @@ async def test_an_evidence_file_over_the_limit_is_refused_and_nothing_is_kept(
     # Announced by Content-Length (past the limit and the form's overhead): refused unread.
     announced = await client.post(url, files=_upload(PDF + b"\n" * 1_100_000), headers=headers)
     assert announced.status_code == 413, announced.text
+    assert announced.headers["connection"] == "close", "the rest of the body is not read"
     assert announced.json()["errors"] == {"file": message}
 
     # Streamed without a length: refused by the store as the bytes pass the limit.

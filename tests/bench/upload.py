@@ -1,0 +1,475 @@
+"""Evidence uploads: throughput against the disk, the server's memory, and refusal of a body
+over the limit.
+
+Run with ``python -m tests.bench.upload``. In a temporary directory it migrates a SQLite
+database, makes a provider's bid on a published tender in this process (through the same
+services providers use), serves the platform with ``caretender serve`` and measures:
+
+* a 100 MB PDF streamed by httpx from a generator to
+  ``POST /api/v1/bids/{bid}/lots/{lot}/questions/{question}/evidence`` (evidence limit
+  raised to 200 MB): MB/s, beside a plain write of the same chunks to a file on the same
+  disk in the same run (1 MiB writes, as the store makes them; with and without fsync);
+* the server's resident memory during that upload, sampled from /proc every ~10 ms from a
+  thread, and its growth over the memory before the upload;
+* a 1 GB upload to a second server with the default 50 MB limit, sent with its
+  Content-Length and chunked (without one): the status, and how much of the body the client
+  had handed to its socket when the answer or the closed connection came back.
+
+MB are 1,000,000 bytes, as in CARETENDER_EVIDENCE_MAX_MB. No timing is asserted; it prints
+its figures and ends with one ``RESULT upload`` line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from tests.bench.opportunities import cpu_seconds
+from tests.bench.signin import (
+    caretender_command,
+    clean_env,
+    free_port,
+    peak_rss_mb,
+    reset_peak_rss,
+    rss_mb,
+    server,
+)
+
+MB = 1_000_000
+UPLOAD_BYTES = 100 * MB
+REFUSED_BYTES = 1000 * MB
+CHUNK = 256 * 1024
+#: The store writes in batches of this size (app.files.WRITE_BATCH).
+WRITE_BATCH = 1024 * 1024
+ROUNDS = 3
+SAMPLE_S = 0.01
+BOUNDARY = "caretender-bench-upload"
+PASSWORD = "correct horse battery staple"
+PROVIDER_EMAIL = "bench.provider@upload.example"
+#: A fixed block of filler, so that making the body costs the client next to nothing.
+FILLER = bytes(range(256)) * (CHUNK // 256)
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+async def seed() -> str:
+    """A provider's bid on a one-lot tender, open for a month: its evidence URL."""
+    from app import accounts, database
+    from app.clock import FixedClock
+    from app.platform import Platform
+    from app.settings import settings_from_env
+    from tenders.services import bids
+    from tenders.tables import Tender
+    from tests import conftest
+    from tests.conftest import START
+    from tests.tenders.factories import DEADLINE, published_tender
+
+    # The suite's conftest, imported with the factories, makes a folder for a test
+    # database; this process uses the one CARETENDER_DATABASE_URL names.
+    with contextlib.suppress(OSError):
+        conftest._TMP.rmdir()
+    opened = await database.start()
+    try:
+        # The factories' dates are the suite's: made then, the deadline moved a month ahead.
+        platform = Platform(settings_from_env(), FixedClock(START))
+        officer = await accounts.create_buyer(
+            platform, "Bench County Council", "Priya Shah", "officer@bench.example", PASSWORD
+        )
+        tender = await published_tender(platform, officer, lots=1)
+        deadline = max(DEADLINE, datetime.now(UTC) + timedelta(days=30))
+        await Tender.update({Tender.submission_deadline: deadline.astimezone(UTC)}).where(
+            Tender.id == tender.id
+        )
+        provider = await accounts.register_provider(
+            platform,
+            {
+                "organisation_name": "Bench Supported Living CIC",
+                "cqc_provider_id": "1-101234567",
+                "contact_name": "Helen Mills",
+                "email": PROVIDER_EMAIL,
+                "password": PASSWORD,
+            },
+        )
+        bid_id = await bids.start_bid(platform, provider, tender.id)
+        lot = tender.lots[0]
+        question = tender.questions_for(lot)[0]
+        return f"/api/v1/bids/{bid_id}/lots/{lot.id}/questions/{question.id}/evidence"
+    finally:
+        await database.stop(opened)
+
+
+# -- bodies -------------------------------------------------------------------------------
+
+
+def pdf_chunks(size: int, tag: int) -> Iterator[bytes]:
+    """A valid PDF of exactly ``size`` bytes, in CHUNK-sized pieces; ``tag`` makes it
+    unlike the other rounds' (the store keeps one copy of identical files)."""
+    head = f"%PDF-1.7\n% round {tag}\n".encode()
+    tail = b"\n%%EOF\n"
+    first = head + FILLER[: CHUNK - len(head)]
+    yield first
+    left = size - len(first) - len(tail)
+    while left > CHUNK:
+        yield FILLER
+        left -= CHUNK
+    yield FILLER[:left] + tail
+
+
+def part_head(filename: str) -> bytes:
+    return (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+
+
+PART_END = f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+@dataclass
+class Body:
+    """A multipart body of one file, made as it is sent; counts what the client took."""
+
+    size: int
+    tag: int
+    sent: int = 0
+    #: When the last byte was handed over: the upload is then in the sockets and the server.
+    done_at: float = field(default=0.0)
+
+    def length(self) -> int:
+        return len(part_head("evidence.pdf")) + self.size + len(PART_END)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in (part_head("evidence.pdf"), *pdf_chunks(self.size, self.tag), PART_END):
+            yield chunk
+            self.sent += len(chunk)
+        self.done_at = time.perf_counter()
+
+
+def headers(token: str, length: int | None = None) -> dict[str, str]:
+    sent = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+    }
+    if length is not None:
+        sent["Content-Length"] = str(length)
+    return sent
+
+
+def sign_in(base: str) -> str:
+    response = httpx.post(
+        f"{base}/api/v1/tokens", json={"email": PROVIDER_EMAIL, "password": PASSWORD}, timeout=60
+    )
+    response.raise_for_status()
+    return response.json()["token"]
+
+
+# -- measures -----------------------------------------------------------------------------
+
+
+class RssSampler(threading.Thread):
+    """The highest VmRSS of a process, read every SAMPLE_S until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0.0
+        self.samples = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid))
+            self.samples += 1
+            time.sleep(SAMPLE_S)
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+@dataclass
+class Upload:
+    status: int
+    mb_per_s: float
+    rss_before: float
+    rss_peak: float
+    hwm_growth: float
+    samples: int
+    #: CPU seconds per second of upload: the server's, and this client's.
+    server_cpu: float
+    client_cpu: float
+
+
+def upload(base: str, url: str, token: str, pid: int, tag: int) -> Upload:
+    body = Body(UPLOAD_BYTES, tag)
+    rss_before = rss_mb(pid)
+    reset_peak_rss(pid)
+    hwm_before = peak_rss_mb(pid)
+    sampler = RssSampler(pid)
+    sampler.start()
+    cpu_before, client_before = cpu_seconds(pid), time.process_time()
+    started = time.perf_counter()
+    response = httpx.post(base + url, content=body, headers=headers(token), timeout=300)
+    elapsed = time.perf_counter() - started
+    server_cpu = (cpu_seconds(pid) - cpu_before) / elapsed
+    client_cpu = (time.process_time() - client_before) / elapsed
+    peak = sampler.stop()
+    if response.status_code != 201 or response.json()["size"] != UPLOAD_BYTES:
+        raise RuntimeError(f"upload {tag} gave {response.status_code}: {response.text[:500]}")
+    return Upload(
+        response.status_code,
+        UPLOAD_BYTES / MB / elapsed,
+        rss_before,
+        max(peak, rss_mb(pid)),
+        peak_rss_mb(pid) - hwm_before,
+        sampler.samples,
+        server_cpu,
+        client_cpu,
+    )
+
+
+def disk_write(folder: Path, tag: int, *, fsync: bool) -> float:
+    """The same chunks written to a file in 1 MiB batches, as the store writes them: MB/s."""
+    path = folder / f"plain-{tag}-{fsync}"
+    started = time.perf_counter()
+    with path.open("xb") as out:
+        batch = bytearray()
+        for chunk in pdf_chunks(UPLOAD_BYTES, tag):
+            batch += chunk
+            if len(batch) >= WRITE_BATCH:
+                out.write(batch)
+                batch.clear()
+        out.write(batch)
+        if fsync:
+            out.flush()
+            os.fsync(out.fileno())
+    elapsed = time.perf_counter() - started
+    path.unlink()
+    return UPLOAD_BYTES / MB / elapsed
+
+
+@dataclass
+class Refusal:
+    how: str
+    status: str
+    #: What the client had handed to its socket when the answer's head arrived.
+    at_answer_mb: float
+    #: What it had handed over when the server closed the connection, or all of it.
+    accepted_mb: float
+    closed: bool
+    seconds: float
+
+
+def refused_upload(port: int, url: str, token: str, *, announce: bool) -> Refusal:
+    """1 GB to a server whose limit is 50 MB, over a plain socket (httpx reads no answer
+    before the whole body is sent): sending goes on after the answer arrives, to see
+    whether the server closes the connection or reads the rest."""
+    body = Body(REFUSED_BYTES, 0)
+    framing = f"Content-Length: {body.length()}" if announce else "Transfer-Encoding: chunked"
+    head = (
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in headers(token).items())
+        + f"{framing}\r\n\r\n"
+    ).encode()
+    chunks = iter(body)
+    answer = b""
+    at_answer: float | None = None
+    closed = False
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(head)
+        sock.setblocking(False)
+        pending = memoryview(b"")
+        while time.perf_counter() - started < 60:
+            if not pending:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                pending = memoryview(chunk if announce else b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            readable, writable, _ = select.select([sock], [sock], [], 1)
+            if readable:
+                try:
+                    received = sock.recv(65536)
+                except ConnectionError:
+                    received = b""
+                if not received:
+                    closed = True
+                    break
+                answer += received
+                if at_answer is None and b"\r\n\r\n" in answer:
+                    at_answer = body.sent
+            if writable:
+                try:
+                    pending = pending[sock.send(pending) :]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except ConnectionError:
+                    closed = True
+                    break
+    status = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "none"
+    return Refusal(
+        "Content-Length" if announce else "chunked",
+        status,
+        (body.sent if at_answer is None else at_answer) / MB,
+        body.sent / MB,
+        closed,
+        time.perf_counter() - started,
+    )
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def run(var_dir: Path) -> None:
+    env = clean_env(var_dir)
+    for key in [key for key in os.environ if key.startswith("CARETENDER_")]:
+        del os.environ[key]
+    # Named here, as the server finds it by default: the suite's conftest, imported with
+    # the factories, would otherwise point this process at a test database of its own.
+    os.environ["CARETENDER_VAR_DIR"] = str(var_dir)
+    os.environ["CARETENDER_DATABASE_URL"] = f"sqlite:///{var_dir / 'caretender.sqlite'}"
+    print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
+
+    subprocess.run(
+        [*caretender_command(), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    url = asyncio.run(seed())
+    files_dir = var_dir / "files"
+    plain_dir = var_dir / "plain"
+    plain_dir.mkdir()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    large = {**env, "CARETENDER_EVIDENCE_MAX_MB": "200", "CARETENDER_BID_MAX_MB": "2000"}
+    uploads: list[Upload] = []
+    plain: list[float] = []
+    plain_fsync: list[float] = []
+    with server(serve, large, var_dir / "serve.log", port) as pid:
+        token = sign_in(base)
+        # Warm up: the route's imports, connections and caches, before memory is measured.
+        warm = httpx.post(base + url, content=Body(2 * MB, 99), headers=headers(token), timeout=60)
+        warm.raise_for_status()
+        rss_idle = rss_mb(pid)
+        # Upload and plain write take turns, best of ROUNDS: the machine may be shared.
+        for tag in range(1, ROUNDS + 1):
+            uploads.append(upload(base, url, token, pid, tag))
+            plain.append(disk_write(plain_dir, tag, fsync=False))
+            plain_fsync.append(disk_write(plain_dir, tag, fsync=True))
+    stored = [path for path in (files_dir / "sha256").rglob("*") if path.is_file()]
+    left_tmp = list((files_dir / "tmp").glob("*"))
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with server(serve, env, var_dir / "serve-default.log", port) as pid:
+        token = sign_in(base)
+        rss_before_refusals = rss_mb(pid)
+        sampler = RssSampler(pid)
+        sampler.start()
+        refusals = [
+            refused_upload(port, url, token, announce=True),
+            refused_upload(port, url, token, announce=False),
+        ]
+        refusal_peak = sampler.stop()
+    left_tmp += list((files_dir / "tmp").glob("*"))
+
+    best = max(uploads, key=lambda u: u.mb_per_s)
+    disk = max(plain)
+    disk_fsync = max(plain_fsync)
+    growth = max(u.rss_peak - u.rss_before for u in uploads)
+    chunked = refusals[1]
+    print()
+    print(
+        f"{UPLOAD_BYTES // MB} MB PDF, {CHUNK // 1024} KiB chunks from a generator, to the"
+        f" evidence route over 127.0.0.1; {ROUNDS} rounds, each beside a plain write"
+    )
+    print(
+        f"  {'round':>5} {'upload MB/s':>11} {'disk MB/s':>9} {'+fsync MB/s':>11}"
+        f" {'RSS before':>10} {'RSS peak':>9} {'growth':>7} {'VmHWM growth':>12} {'samples':>7}"
+        f" {'server CPU':>10} {'client CPU':>10}"
+    )
+    for n, (u, d, f) in enumerate(zip(uploads, plain, plain_fsync, strict=True), 1):
+        print(
+            f"  {n:>5} {u.mb_per_s:11.0f} {d:9.0f} {f:11.0f} {u.rss_before:7.0f} MB"
+            f" {u.rss_peak:6.0f} MB {u.rss_peak - u.rss_before:4.1f} MB"
+            f" {u.hwm_growth:9.1f} MB {u.samples:>7} {u.server_cpu:10.0%} {u.client_cpu:10.0%}"
+        )
+    print(
+        f"  best upload {best.mb_per_s:.0f} MB/s; best plain write {disk:.0f} MB/s"
+        f" (ratio {best.mb_per_s / disk:.2f}, target at least 0.5), with fsync"
+        f" {disk_fsync:.0f} MB/s (ratio {best.mb_per_s / disk_fsync:.2f})"
+    )
+    print(
+        f"  server RSS after warm-up {rss_idle:.0f} MB; peak growth during an upload"
+        f" {growth:.1f} MB (target at most 30)"
+    )
+    print(f"  stored files: {len(stored)}; temporary files left: {len(left_tmp)}")
+    print()
+    print(f"{REFUSED_BYTES // MB} MB upload to a server with the default 50 MB limit")
+    print(
+        f"  {'sent as':<15} {'status':>6} {'sent at the answer':>18}"
+        f" {'sent in all':>11} {'then':<28} {'seconds':>7}"
+    )
+    for refusal in refusals:
+        then = "the server closed" if refusal.closed else "the server read all of it"
+        print(
+            f"  {refusal.how:<15} {refusal.status:>6} {refusal.at_answer_mb:15.1f} MB"
+            f" {refusal.accepted_mb:8.1f} MB {then:<28} {refusal.seconds:7.2f}"
+        )
+    print(
+        "  (sent = handed to the client's socket; the two sockets' buffers hold a few MB the"
+        f" server has not read. Server RSS {rss_before_refusals:.0f} MB before, peak"
+        f" {refusal_peak:.0f} MB)"
+    )
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print()
+    figures = {
+        "mb_per_s": f"{best.mb_per_s:.0f}",
+        "disk_mb_per_s": f"{disk:.0f}",
+        "ratio": f"{best.mb_per_s / disk:.2f}",
+        "disk_fsync_mb_per_s": f"{disk_fsync:.0f}",
+        "peak_rss_growth_mb": f"{growth:.1f}",
+        "refused_after_mb": f"{chunked.at_answer_mb:.1f}",
+        "refused_status": chunked.status,
+        "read_after_refusal_mb": f"{chunked.accepted_mb - chunked.at_answer_mb:.1f}",
+        "announced_refused_after_mb": f"{refusals[0].at_answer_mb:.1f}",
+        "announced_refused_status": refusals[0].status,
+        "announced_read_after_refusal_mb": (
+            f"{refusals[0].accepted_mb - refusals[0].at_answer_mb:.1f}"
+        ),
+        "temporary_files_left": str(len(left_tmp)),
+    }
+    print("RESULT upload " + " ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
+        run(Path(var_dir))
+
+
+if __name__ == "__main__":
+    main()
