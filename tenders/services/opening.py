@@ -22,6 +22,7 @@ from app.accounts import CurrentUser
 from app.errors import InvalidTransition, NotFound, NotPermitted
 from app.files import FileStore
 from app.platform import Platform
+from app.tables import AuditEvent
 from app.templating import london_time
 from app.vocabulary import AuditAction
 from tenders import sealing
@@ -85,22 +86,52 @@ class SealCheck:
     problem: str | None
 
 
-async def _check_seal(store: FileStore, row: Mapping[str, Any]) -> SealCheck:
-    """Recompute a submission's digest from its stored content, and each file's digest
-    from the file store's bytes."""
+async def _receipt_digests(bid_ids: list[UUID]) -> dict[str, str]:
+    """Each submission's digest as the audit log recorded it when the receipt was given:
+    the hash chain and its checkpoints keep it, wherever else the database was changed."""
+    if not bid_ids:
+        return {}
+    rows = await AuditEvent.select(AuditEvent.body).where(
+        AuditEvent.action == str(AuditAction.BID_BID_SUBMIT)
+    )
+    wanted = {str(bid_id) for bid_id in bid_ids}
+    found: dict[str, str] = {}
+    for row in rows:
+        body = json.loads(row["body"])
+        if body.get("object_id") in wanted:
+            details = body.get("details", {})
+            found[str(details.get("submission"))] = details.get("digest", "")
+    return found
+
+
+async def _check_seal(
+    store: FileStore, row: Mapping[str, Any], receipt_digest: str | None
+) -> SealCheck:
+    """Recompute a submission's digest from its stored content and each file's from the
+    store's bytes, and compare with the digest its receipt gave."""
     submission_id, bid_id = as_uuid(row["id"]), as_uuid(row["bid"])
-    content = json.loads(row["content"])
-    if sealing.digest(content) != row["digest"]:
-        return SealCheck(submission_id, bid_id, False, "The content does not match its seal")
-    for sha256 in sealing.file_digests(content):
+
+    def broken(problem: str) -> SealCheck:
+        return SealCheck(submission_id, bid_id, False, problem)
+
+    # The content is stored as the canonical JSON that was hashed: hash the text itself.
+    if hashlib.sha256(row["content"].encode()).hexdigest() != row["digest"]:
+        return broken("The content does not match its seal")
+    if receipt_digest != row["digest"]:
+        return broken("The seal differs from the one on the receipt")
+    try:
+        digests = sealing.file_digests(json.loads(row["content"]))
+    except (ValueError, AttributeError, TypeError):
+        return broken("The content cannot be read")
+    for sha256 in digests:
         hasher = hashlib.sha256()
         try:
             async for chunk in store.read(sha256):
                 hasher.update(chunk)
-        except (FileNotFoundError, ValueError):
-            return SealCheck(submission_id, bid_id, False, f"The file {sha256} is missing")
+        except (FileNotFoundError, NotFound):
+            return broken(f"The file {sha256} is missing")
         if hasher.hexdigest() != sha256:
-            return SealCheck(submission_id, bid_id, False, f"The file {sha256} has changed")
+            return broken(f"The file {sha256} has changed")
     return SealCheck(submission_id, bid_id, True, None)
 
 
@@ -158,7 +189,10 @@ async def open_bids(platform: Platform, actor: CurrentUser, tender_id: str | UUI
     # Files are hashed before the write transaction: nothing can change them now, and
     # the write lock is not held while gigabytes are read.
     rows = await _current_submissions(tender.id)
-    checks = tuple([await _check_seal(platform.files, row) for row in rows])
+    receipts = await _receipt_digests([as_uuid(row["bid"]) for row in rows])
+    checks = tuple(
+        [await _check_seal(platform.files, row, receipts.get(str(row["id"]))) for row in rows]
+    )
     async with database.write_transaction():
         opened = (
             await Tender.update(

@@ -22,6 +22,7 @@ from tenders.services.bids import (
     BidView,
     SubmissionView,
     editable,
+    lock_bid,
     own_bid,
     parse_id,
     record,
@@ -70,15 +71,17 @@ async def submit(
     if not _REQUEST_KEY.fullmatch(request_key or ""):
         raise Invalid({"request_key": "The form could not be read. Go back and try again"})
     bid = await own_bid(actor, bid_id)
-    require_open(bid.tender, platform.clock.now())  # before listing problems of a late bid
     key = f"{bid.id}:{request_key}"
+    if done := await _submitted_with(key):
+        return done  # a retry of a post that was received, even after the deadline
+    require_open(bid.tender, platform.clock.now())  # before listing problems of a late bid
     subject = f"Bid received: {bid.tender.title}"
     mail.check_headers(platform, to=actor.email, subject=subject)
     sealed = _seal(bid)
     async with database.write_transaction():
-        done = await Submission.select(*SUBMISSION_COLUMNS).where(Submission.request_key == key)
-        if done:
-            return submission_view(done[0])
+        await lock_bid(bid.id)
+        if done := await _submitted_with(key):
+            return done
         now = platform.clock.now()
         state = await Bid.select(
             Bid.revision, Bid.tender.status, Bid.tender.submission_deadline
@@ -160,6 +163,11 @@ async def submit(
             headers_checked=True,
         )
     return SubmissionView(submission_id, bid.id, number, now, digest, bid.lot_ids, None, None)
+
+
+async def _submitted_with(key: str) -> SubmissionView | None:
+    rows = await Submission.select(*SUBMISSION_COLUMNS).where(Submission.request_key == key)
+    return submission_view(rows[0]) if rows else None
 
 
 def _seal(bid: BidView) -> tuple[str, str]:
