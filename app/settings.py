@@ -86,9 +86,9 @@ class Settings:
     #: CARETENDER_DEBUG: show tracebacks instead of the error page (never in production).
     debug: bool = False
     #: CARETENDER_EVIDENCE_MAX_MB: the largest evidence file a provider may upload.
-    evidence_max_bytes: int = 50_000_000
+    evidence_max_bytes: int = 50 * 1024 * 1024
     #: CARETENDER_BID_MAX_MB: the most all the evidence files of one bid may add up to.
-    bid_max_bytes: int = 500_000_000
+    bid_max_bytes: int = 500 * 1024 * 1024
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     signin_limits: SignInLimits = field(default_factory=SignInLimits)
@@ -143,8 +143,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         base_url=env.get("CARETENDER_BASE_URL", "http://127.0.0.1:8000"),
         ocds_prefix=env.get("CARETENDER_OCDS_PREFIX", Settings.ocds_prefix),
         debug=env.get("CARETENDER_DEBUG", "") == "1",
-        evidence_max_bytes=_int(env, "EVIDENCE_MAX_MB", 50) * 1_000_000,
-        bid_max_bytes=_int(env, "BID_MAX_MB", 500) * 1_000_000,
+        evidence_max_bytes=_int(env, "EVIDENCE_MAX_MB", 50) * 1024 * 1024,
+        bid_max_bytes=_int(env, "BID_MAX_MB", 500) * 1024 * 1024,
         passwords=PasswordSettings(
             time_cost=_int(env, "ARGON2_TIME_COST", 3),
             memory_cost=_int(env, "ARGON2_MEMORY_COST", 65536),

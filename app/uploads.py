@@ -63,7 +63,7 @@ async def read_multipart(
     for a file of the wrong type or an empty one; ``DomainError`` (400) for a body that
     is not a complete multipart form.
     """
-    _keep_csrf_token_for_templates(request)
+    keep_csrf_token_for_templates(request)
     media_type, options = request.content_type
     boundary = options.get("boundary")
     if media_type != "multipart/form-data" or not boundary:
@@ -146,7 +146,7 @@ def _csrf_value(token: str, secret: str) -> str | None:
     return value if hmac.compare_digest(signature, expected) else None
 
 
-def _keep_csrf_token_for_templates(request: Request) -> None:
+def keep_csrf_token_for_templates(request: Request) -> None:
     """The middleware hands templates the token; on an excluded route, do as it does for
     a GET, so that a form shown again after an error still carries it."""
     config = request.app.csrf_config

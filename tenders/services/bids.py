@@ -36,6 +36,8 @@ from tenders.vocabulary import BidStatus, Declaration, QuestionKind, TenderStatu
 MAX_ANSWER = 100_000
 #: Evidence files one bid may hold.
 MAX_FILES_PER_BID = 100
+#: As the file store counts sizes in its messages.
+MB = 1024 * 1024
 
 
 def parse_id(value: str | UUID) -> UUID:
@@ -796,8 +798,8 @@ async def add_evidence(
         if sum(e.size for e in bid.evidence) + stored.size > max_bid_bytes:
             raise Invalid(
                 {
-                    "file": f"The files of a bid can add up to {max_bid_bytes // 1_000_000:,} MB "
-                    "at most. Remove a file or make this one smaller"
+                    "file": f"The files of a bid can add up to {max_bid_bytes // MB:,} MB at "
+                    "most. Remove a file or make this one smaller"
                 }
             )
         evidence_id = uuid4()

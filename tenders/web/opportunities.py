@@ -21,7 +21,7 @@ from app.web_support import form_errors, render
 from tenders import domain_data
 from tenders.api.opportunities import SEARCH_PARAMS, SearchParamsDep, search
 from tenders.lifecycle import countdown
-from tenders.services import clarifications, opportunities
+from tenders.services import bids, clarifications, opportunities
 from tenders.services.opportunities import Availability, Council, OpportunitySearch, Order
 from tenders.vocabulary import ComplexityBand, ServiceType
 
@@ -201,6 +201,7 @@ class OpportunityPages(Controller):
                 "actions": await clarifications.tender_actions(
                     platform, session.user if session else None, tender
                 ),
+                "bid": await bids.bid_for_tender(session.user, tender.id) if session else None,
                 "clarifications": await clarifications.published_clarifications(tender.id),
             },
         )
