@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
@@ -14,11 +14,18 @@ from app.settings import PROJECT_ROOT
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
-def london_time(value: datetime) -> str:
-    """ "12:00pm on Friday 4 December 2026", in Europe/London, as GOV.UK writes times."""
+def london_time(value: datetime, seconds: bool = False) -> str:
+    """ "12:00pm on Friday 4 December 2026", in Europe/London, as GOV.UK writes times;
+    with ``seconds`` "12:00:05pm ...", for the exact time a bid was received."""
     local = value.astimezone(LONDON)
     hour = local.strftime("%I").lstrip("0")
-    return f"{hour}:{local:%M}{local:%p}".lower() + f" on {local:%A} {local.day} {local:%B %Y}"
+    clock = f"{hour}:{local:%M:%S}" if seconds else f"{hour}:{local:%M}"
+    return f"{clock}{local:%p}".lower() + f" on {local:%A} {local.day} {local:%B %Y}"
+
+
+def utc_time(value: datetime) -> str:
+    """ "2026-11-23 10:00:00 UTC": beside a UK time where the exact instant matters."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 @cache
@@ -37,6 +44,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["london_time"] = london_time
+    environment.filters["utc_time"] = utc_time
     return environment
 
 

@@ -162,7 +162,8 @@ def bid_key(tender_id: UUID, organisation_id: UUID) -> str:
     return f"{tender_id}:{organisation_id}"
 
 
-def _lot_ids(value: str) -> tuple[UUID, ...]:
+def parse_lot_ids(value: str) -> tuple[UUID, ...]:
+    """Lot ids as a bid or a submission stores them, joined by a bar."""
     return tuple(UUID(part) for part in value.split("|") if part)
 
 
@@ -201,7 +202,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
         organisation_id=as_uuid(row["organisation"]),
         organisation_name=organisation["name"] if organisation else "",
         status=BidStatus(row["status"]),
-        lot_ids=_lot_ids(row["lots"]),
+        lot_ids=parse_lot_ids(row["lots"]),
         version=row["version"],
         revision=row["revision"],
         changed_at=row["changed_at"],
@@ -265,7 +266,7 @@ def submission_view(row: Mapping[str, Any]) -> SubmissionView:
         number=row["number"],
         received_at=row["received_at"],
         digest=row["digest"],
-        lot_ids=_lot_ids(row["lots"]),
+        lot_ids=parse_lot_ids(row["lots"]),
         superseded_at=row["superseded_at"],
         withdrawn_at=row["withdrawn_at"],
     )

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from piccolo.columns import Column
+
 from app import database
 from app.accounts import CurrentUser
 from app.errors import InvalidTransition, NotFound, NotPermitted
@@ -27,7 +29,7 @@ from app.templating import london_time
 from app.vocabulary import AuditAction
 from tenders import sealing
 from tenders.services import events
-from tenders.services.bids import parse_id, record
+from tenders.services.bids import parse_id, parse_lot_ids, record
 from tenders.services.views import TenderView, as_uuid, load_tender
 from tenders.tables import Bid, Submission, Tender
 from tenders.vocabulary import TenderStatus
@@ -45,9 +47,10 @@ async def council_tender(actor: CurrentUser, tender_id: str | UUID) -> TenderVie
     return tender
 
 
-async def _current_submissions(tender_id: UUID) -> list[dict[str, Any]]:
+async def _current_submissions(tender_id: UUID, *columns: Column) -> list[dict[str, Any]]:
+    """Each bid's submission that counts: neither superseded nor withdrawn."""
     return (
-        await Submission.select()
+        await Submission.select(*columns)
         .where(
             Submission.tender == tender_id,
             Submission.superseded_at.is_null(),
@@ -57,21 +60,13 @@ async def _current_submissions(tender_id: UUID) -> list[dict[str, Any]]:
     )
 
 
-def _lot_ids(value: str) -> list[UUID]:
-    return [UUID(part) for part in value.split("|") if part]
-
-
 async def bid_counts(actor: CurrentUser, tender_id: str | UUID) -> dict[UUID, int]:
     """How many submitted bids each lot has: all a council sees before opening."""
     tender = await council_tender(actor, tender_id)
     counts = {lot.id: 0 for lot in tender.lots}
-    rows = await Submission.select(Submission.lots).where(
-        Submission.tender == tender.id,
-        Submission.superseded_at.is_null(),
-        Submission.withdrawn_at.is_null(),
-    )
+    rows = await _current_submissions(tender.id, Submission.lots)
     for row in rows:
-        for lot_id in _lot_ids(row["lots"]):
+        for lot_id in parse_lot_ids(row["lots"]):
             if lot_id in counts:
                 counts[lot_id] += 1
     return counts
@@ -276,7 +271,7 @@ async def opened_bids(actor: CurrentUser, tender_id: str | UUID) -> list[OpenedB
             row["received_at"],
             row["number"],
             row["digest"],
-            tuple(_lot_ids(row["lots"])),
+            parse_lot_ids(row["lots"]),
         )
         for row in rows
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from app import database, mail, pdf
@@ -268,10 +268,9 @@ async def receipt(actor: CurrentUser, bid_id: str | UUID, submission_id: str | U
 async def receipt_pdf(actor: CurrentUser, bid_id: str | UUID, submission_id: str | UUID) -> bytes:
     """The receipt as a PDF/A: the same bytes each time it is asked for."""
     found = await receipt(actor, bid_id, submission_id)
-    received = found.submission.received_at
     return await pdf.render_pdf(
         "pdf/bid_receipt.html",
-        {"receipt": found, "utc": received.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")},
+        {"receipt": found},
         title=f"Bid receipt: {found.tender_title}",
-        created=received,
+        created=found.submission.received_at,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +22,6 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from app.accounts import CurrentUser
-from app.clock import LONDON
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Conflict, DeadlinePassed, Invalid, NotFound
 from app.files import DOCUMENT_TYPES, type_message
@@ -40,6 +39,7 @@ from app.web_support import (
 )
 from tenders.bid_rules import (
     Answered,
+    Problem,
     answer_problem,
     price_advice,
     price_problem,
@@ -177,18 +177,6 @@ def _pounds_and_pence(pence: int | None) -> str:
 def _truncated(text: str, words: int = PREVIEW_WORDS) -> str:
     parts = text.split()
     return text if len(parts) <= words else " ".join(parts[:words]) + " …"
-
-
-def _uk_and_utc(when: datetime) -> dict[str, str]:
-    utc = when.astimezone(UTC)
-    local = when.astimezone(LONDON)
-    hour = local.strftime("%I").lstrip("0")
-    return {
-        "uk": f"{hour}:{local:%M:%S}{local:%p}".lower()
-        + f" on {local:%A} {local.day} {local:%B %Y}",
-        "utc": f"{utc:%Y-%m-%d %H:%M:%S} UTC",
-        "iso": utc.isoformat(timespec="microseconds"),
-    }
 
 
 # Contexts ----------------------------------------------------------------------------
@@ -395,9 +383,14 @@ def _check_context(bid: BidView, now: datetime) -> dict[str, Any]:
         "now": now,
         "editable": bid.open(now),
         "lots": lots,
-        "problems": [{"text": p.message, "href": f"{_base(bid.id)}/{p.href}"} for p in problems],
+        "problems": _problem_links(bid.id, problems),
         "request_key": submissions.new_request_key(),
     }
+
+
+def _problem_links(bid_id: UUID, problems: Sequence[Problem]) -> list[dict[str, str]]:
+    """Each problem, linking to its field on its page, as an error summary lists them."""
+    return [{"text": p.message, "href": f"{_base(bid_id)}/{p.href}"} for p in problems]
 
 
 def _field(question: QuestionView) -> str:
@@ -745,12 +738,7 @@ class BidPages(Controller):
         except submissions.NotReady as error:
             bid = await bids.own_bid(user, bid_id)
             context = _check_context(bid, platform.clock.now())
-            context["errors"] = {
-                "summary": [
-                    {"text": p.message, "href": f"{_base(bid.id)}/{p.href}"} for p in error.problems
-                ],
-                "fields": {},
-            }
+            context["errors"] = {"summary": _problem_links(bid.id, error.problems), "fields": {}}
             return render(request, "bids/check.html", context, status_code=400)
         return see_other(f"{_base(submission.bid_id)}/submissions/{submission.id}")
 
@@ -765,7 +753,6 @@ class BidPages(Controller):
             {
                 "receipt": receipt,
                 "submission": receipt.submission,
-                "received": _uk_and_utc(receipt.submission.received_at),
                 "bid_path": _base(receipt.submission.bid_id),
             },
         )
