@@ -23,7 +23,7 @@ from app.platform import Platform
 from app.tables import AuditEvent
 from app.vocabulary import AuditAction
 from tenders import sealing
-from tenders.services import bids, opening, submissions
+from tenders.services import addenda, bids, opening, submissions
 from tenders.services.opening import SEALED
 from tenders.services.submissions import SubmissionView, new_request_key
 from tenders.services.views import TenderView, load_tender
@@ -582,3 +582,23 @@ async def test_withdrawn_and_superseded_submissions_are_neither_counted_nor_open
     ).bid.submission_id == (second.id)
     with pytest.raises(NotFound):
         await opening.read_bid(platform, officer, tender.id, withdrawn)
+
+
+async def test_a_cancelled_tender_cannot_be_opened(
+    platform: Platform,
+    clock: FixedClock,
+    officer: CurrentUser,
+    tender: TenderView,
+    submitted: tuple[UUID, SubmissionView, str],
+) -> None:
+    await addenda.cancel_tender(
+        platform, officer, str(tender.id), {"reason": "The service is no longer needed"}
+    )
+    clock.instant = DEADLINE
+
+    with pytest.raises(InvalidTransition) as refused:
+        await opening.open_bids(platform, officer, tender.id)
+
+    assert refused.value.message == "This tender is cancelled: its bids cannot be opened"
+    assert await events(AuditAction.TENDER_TENDER_OPEN) == []
+    assert await events(AuditAction.BID_SUBMISSION_VERIFY) == []

@@ -516,3 +516,31 @@ async def test_concurrent_submissions_across_the_deadline_are_never_accepted_lat
         receipts
     )
     assert (await verify(racing)).ok
+
+
+@pytest.mark.parametrize("key", ["", "short", "has spaces in it", "x" * 41, "<script>ab"])
+async def test_a_malformed_request_key_is_refused_and_nothing_is_written(
+    platform: Platform, provider: CurrentUser, tender: TenderView, key: str
+) -> None:
+    bid_id = await complete_bid(platform, provider, tender)
+    before = await written()
+
+    with pytest.raises(Invalid) as refused:
+        await submissions.submit(platform, provider, bid_id, key)
+
+    assert list(refused.value.field_errors) == ["request_key"]
+    assert await written() == before
+
+
+async def test_a_withdrawal_reason_longer_than_the_limit_is_refused(
+    platform: Platform, provider: CurrentUser, tender: TenderView
+) -> None:
+    bid_id, _ = await submitted_bid(platform, provider, tender)
+    before = await written()
+
+    with pytest.raises(Invalid) as refused:
+        await submissions.withdraw(platform, provider, bid_id, "x" * (submissions.MAX_REASON + 1))
+
+    assert refused.value.field_errors == {"reason": "The reason must be 2,000 characters or fewer"}
+    assert await written() == before
+    assert (await bids.own_bid(provider, bid_id)).status is BidStatus.SUBMITTED
