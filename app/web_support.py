@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Stream, Template
 
@@ -121,6 +121,19 @@ def file_download(
         headers={
             "Content-Disposition": content_disposition(original_name),
             "Content-Length": str(size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-cache",
+        },
+    )
+
+
+def pdf_download(pdf: bytes, filename: str) -> Response:
+    """A PDF the platform made, as a download under a name it chose."""
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-cache",
         },

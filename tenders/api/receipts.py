@@ -8,8 +8,8 @@ from litestar.params import FromPath
 
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, UserDep
+from app.web_support import pdf_download
 from tenders.services import submissions
-from tenders.web.receipts import receipt_response
 
 
 class ReceiptApi(Controller):
@@ -36,7 +36,7 @@ class ReceiptApi(Controller):
         """The receipt of one of the organisation's submissions as a PDF; the same bytes
         each time."""
         pdf = await submissions.receipt_pdf(user, bid_id, submission_id)
-        return receipt_response(pdf, submission_id)
+        return pdf_download(pdf, f"bid-receipt-{submission_id}.pdf")
 
 
 CONTROLLERS: list[type[Controller]] = [ReceiptApi]

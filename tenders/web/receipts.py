@@ -6,19 +6,8 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath
 
 from app.dependencies import USER, UserDep
+from app.web_support import pdf_download
 from tenders.services import submissions
-
-
-def receipt_response(pdf: bytes, submission_id: str) -> Response:
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="bid-receipt-{submission_id}.pdf"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-cache",
-        },
-    )
 
 
 class ReceiptPages(Controller):
@@ -30,7 +19,7 @@ class ReceiptPages(Controller):
         self, user: UserDep, bid_id: FromPath[str], submission_id: FromPath[str]
     ) -> Response:
         pdf = await submissions.receipt_pdf(user, bid_id, submission_id)
-        return receipt_response(pdf, submission_id)
+        return pdf_download(pdf, f"bid-receipt-{submission_id}.pdf")
 
 
 CONTROLLERS: list[type[Controller]] = [ReceiptPages]
