@@ -13,6 +13,7 @@ from app.platform import Platform
 from app.tables import AuditEvent
 from app.vocabulary import AuditAction
 from tests.conftest import (
+    bearer,
     buyer_officer,
     evaluator,
     html,
@@ -145,3 +146,24 @@ async def test_another_provider_cannot_reach_the_receipt(
         headers={"Accept": "application/json"},
     )
     assert api.status_code in (401, 404)
+
+
+async def test_the_api_gives_the_receipt_pdf_to_its_bidder_only(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    _, provider, _, bid_id, submission = await _tender_with_a_bid(platform)
+    rival = await provider_user(
+        platform, email="amir@rival-care.example", organisation="Rival Care Ltd"
+    )
+    path = f"/api/v1/bids/{bid_id}/submissions/{submission.id}/receipt.pdf"
+
+    own = await client.get(path, headers=await bearer(client, provider.email))
+    assert own.status_code == 200
+    assert own.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(own.content)).pages)
+    assert submission.digest in text
+
+    refused = await client.get(path, headers=await bearer(client, rival.email))
+    assert refused.status_code == 404
+    assert submission.digest not in refused.text
+    assert (await client.get(path)).status_code == 401
