@@ -54,7 +54,6 @@ from tenders.bid_rules import price_advice
 from tenders.services import bids, submissions
 from tenders.services.bids import AnswerEntry, BidView, EvidenceView, PriceEntry, SubmissionView
 from tenders.services.submissions import Receipt
-from tenders.vocabulary import QuestionKind
 
 # Shapes from the services' views --------------------------------------------------------
 
@@ -331,22 +330,7 @@ class BidApi(Controller):
         question_id: FromPath[str],
         data: JSONBody[AnswerSave],
     ) -> SavedAnswer:
-        bid = await bids.own_bid(user, bid_id)
         lot_uuid, question_uuid = bids.parse_id(lot_id), bids.parse_id(question_id)
-        question = next(
-            (
-                q
-                for lot in bid.lots
-                if lot.id == lot_uuid
-                for q in bid.tender.questions_for(lot)
-                if q.id == question_uuid
-            ),
-            None,
-        )
-        if question and data.declaration and question.kind is not QuestionKind.PASS_FAIL:
-            raise Invalid(
-                {"declaration": f"Question {question.number} is not a yes or no question"}
-            )
         entry = AnswerEntry(
             question_uuid, bids.plain_text(data.text), data.declaration, data.version
         )

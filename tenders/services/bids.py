@@ -562,10 +562,16 @@ async def save_answers(
         if lot is None:
             raise NotFound()
         questions = {q.id: q for q in bid.tender.questions_for(lot)}
+        if any(entry.question_id not in questions for entry in entries):
+            raise NotFound()
         for entry in entries:
-            question = questions.get(entry.question_id)
-            if question is None:
-                raise NotFound()
+            question = questions[entry.question_id]
+            if entry.declaration is not None and question.kind is not QuestionKind.PASS_FAIL:
+                raise Invalid(
+                    {"declaration": f"Question {question.number} is not a yes or no question"}
+                )
+        for entry in entries:
+            question = questions[entry.question_id]
             stored = bid.answers.get((lot.id, question.id))
             same = stored is not None and (stored.text, stored.declaration) == (
                 entry.text,
