@@ -1086,3 +1086,20 @@ async def test_a_bid_cannot_change_at_or_after_the_deadline(
     )
     assert await AuditEvent.count() == events
     assert (await verify(platform)).ok
+
+
+async def test_a_declaration_on_a_question_that_is_not_yes_or_no_is_refused(
+    platform: Platform, provider: CurrentUser, tender: TenderView, bid_id: UUID
+) -> None:
+    scale = scale_question(tender)
+    lot = tender.lots[0]
+
+    with pytest.raises(Invalid) as refused:
+        await bids.save_answers(
+            platform, provider, bid_id, lot.id, [AnswerEntry(scale.id, "Yes", Declaration.YES, 0)]
+        )
+
+    assert refused.value.field_errors == {
+        "declaration": f"Question {scale.number} is not a yes or no question"
+    }
+    assert (await bids.own_bid(provider, bid_id)).answers == {}
