@@ -13,11 +13,9 @@ from uuid import UUID
 
 import msgspec
 
+from tenders.services.bids import MAX_UNIT_PRICE_PENCE
+from tenders.services.submissions import REQUEST_KEY_PATTERN
 from tenders.vocabulary import Declaration
-
-#: The most a unit price may be: £1,000,000, as on the price form.
-MAX_UNIT_PRICE_PENCE = 100_000_000
-REQUEST_KEY_PATTERN = "^[A-Za-z0-9_-]{8,40}$"
 
 # Requests -------------------------------------------------------------------------------
 

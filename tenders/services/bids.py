@@ -36,6 +36,8 @@ from tenders.vocabulary import BidStatus, Declaration, QuestionKind, TenderStatu
 MAX_ANSWER = 100_000
 #: Evidence files one bid may hold.
 MAX_FILES_PER_BID = 100
+#: £1,000,000: no unit of care costs more; a bigger figure is a typing slip.
+MAX_UNIT_PRICE_PENCE = 100_000_000
 #: As the file store counts sizes in its messages.
 MB = 1024 * 1024
 
@@ -656,7 +658,7 @@ def price_entries(bid: BidView, lot_id: UUID, form: Mapping[str, Any]) -> list[P
             problems[f"price-{key}"] = (
                 f"Enter the price for {item.description} in pounds and pence, like 15.87"
             )
-        elif amount is not None and amount > 100_000_000:
+        elif amount is not None and amount > MAX_UNIT_PRICE_PENCE:
             problems[f"price-{key}"] = (
                 f"The price for {item.description} must be £1,000,000 or less"
             )

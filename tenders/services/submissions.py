@@ -33,7 +33,9 @@ from tenders.services.bids import (
 from tenders.tables import Bid, Submission
 from tenders.vocabulary import BidStatus, TenderStatus
 
-_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")
+#: What a request key may be: a form's hidden field or an API client's Idempotency-Key.
+REQUEST_KEY_PATTERN = "^[A-Za-z0-9_-]{8,40}$"
+_REQUEST_KEY = re.compile(REQUEST_KEY_PATTERN)
 MAX_REASON = 2000
 
 
