@@ -286,11 +286,9 @@ class SealedBid:
     content: dict[str, Any]
 
 
-async def read_bid(
-    platform: Platform, actor: CurrentUser, tender_id: str | UUID, bid_id: str | UUID
-) -> SealedBid:
-    """A bid's sealed content for an officer of the council, once opened. The read is
-    written to the audit log before the content is returned."""
+async def _sealed(
+    actor: CurrentUser, tender_id: str | UUID, bid_id: str | UUID
+) -> tuple[TenderView, OpenedBid, dict[str, Any]]:
     tender = await _officer_opened(actor, tender_id)
     wanted = parse_id(bid_id)
     found = next((b for b in await opened_bids(actor, tender.id) if b.bid_id == wanted), None)
@@ -302,15 +300,30 @@ async def read_bid(
         .first()
     )
     assert row is not None
+    return tender, found, json.loads(row["content"])
+
+
+async def _record_read(
+    platform: Platform, actor: CurrentUser, bid: OpenedBid, details: dict[str, Any]
+) -> None:
     async with database.write_transaction():
         await record(
             platform,
             actor,
             AuditAction.BID_CONTENT_READ,
-            wanted,
-            {"submission": found.submission_id},
+            bid.bid_id,
+            {"submission": bid.submission_id, **details},
         )
-    return SealedBid(tender, found, json.loads(row["content"]))
+
+
+async def read_bid(
+    platform: Platform, actor: CurrentUser, tender_id: str | UUID, bid_id: str | UUID
+) -> SealedBid:
+    """A bid's sealed content for an officer of the council, once opened. The read is
+    written to the audit log before the content is returned."""
+    tender, found, content = await _sealed(actor, tender_id, bid_id)
+    await _record_read(platform, actor, found, {})
+    return SealedBid(tender, found, content)
 
 
 async def sealed_file(
@@ -320,11 +333,15 @@ async def sealed_file(
     bid_id: str | UUID,
     sha256: str,
 ) -> dict[str, Any]:
-    """An evidence file of an opened bid ({sha256, name, type, size}), its read audited."""
-    bid = await read_bid(platform, actor, tender_id, bid_id)
-    for lot in bid.content["lots"]:
+    """An evidence file of an opened bid ({sha256, name, type, size}). The read is audited
+    with the file it names, once the file is known to be in the sealed bid."""
+    _, found, content = await _sealed(actor, tender_id, bid_id)
+    for lot in content["lots"]:
         for answer in lot["answers"]:
             for evidence in answer["evidence"]:
                 if evidence["sha256"] == sha256:
+                    await _record_read(
+                        platform, actor, found, {"file": sha256, "name": evidence["name"]}
+                    )
                     return evidence
     raise NotFound()

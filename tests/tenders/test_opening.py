@@ -512,9 +512,16 @@ async def test_after_opening_an_officer_reads_a_bid_and_every_read_is_recorded(
         "type": "application/pdf",
         "size": len(PDF),
     }
-    assert len(await events(AuditAction.BID_CONTENT_READ)) == 3
+    file_read = (await events(AuditAction.BID_CONTENT_READ))[2]
+    assert file_read["details"] == {
+        "submission": str(receipt.id),
+        "file": sha256,
+        "name": "policy.pdf",
+    }
     with pytest.raises(NotFound):
         await opening.sealed_file(platform, officer, tender.id, bid_id, "0" * 64)
+    # A file that is not in the bid is not a read of it.
+    assert len(await events(AuditAction.BID_CONTENT_READ)) == 3
     assert (await verify(platform)).ok
 
 
