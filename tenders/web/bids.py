@@ -56,6 +56,8 @@ IN_PROGRESS = "In progress"
 NOT_STARTED = "Not yet started"
 #: Words of an answer shown on the check page before "Change".
 PREVIEW_WORDS = 40
+#: A section's "Save and add files" buttons send ``action=files:<question id>``.
+FILES_ACTION = "files:"
 
 
 def providers_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -78,6 +80,10 @@ def closed_page(request: Request, error: DeadlinePassed) -> Response:
 
 def _base(bid_id: UUID | str) -> str:
     return f"/bids/{bid_id}"
+
+
+def _evidence_path(bid_id: UUID, lot_id: UUID, question_id: UUID) -> str:
+    return f"{_base(bid_id)}/lots/{lot_id}/questions/{question_id}/evidence"
 
 
 def _with_status(template: Template, status_code: int) -> Template:
@@ -268,7 +274,7 @@ def _section_context(
         {
             "question": question,
             "files": len(bid.evidence_for(lot.id, question.id)),
-            "evidence_path": f"{_base(bid.id)}/lots/{lot.id}/questions/{question.id}/evidence",
+            "evidence_path": _evidence_path(bid.id, lot.id, question.id),
             "saved": bid.answers.get((lot.id, question.id)),
         }
         for question in part.questions
@@ -513,6 +519,18 @@ class BidPages(Controller):
         bid = await bids.own_bid(user, bid_id)
         lot = _chosen_lot(bid, lot_id)
         part = _part(bid, lot, section_id)
+        action = values.get("action", "")
+        files_for: QuestionView | None = None
+        if action.startswith(FILES_ACTION):
+            wanted = action.removeprefix(FILES_ACTION)
+            files_for = next((q for q in part.questions if str(q.id) == wanted), None)
+            if files_for is None:
+                # Only an old or altered form names another page's question: nothing is
+                # saved, and what was typed is shown again to be sent from this page.
+                message = "Choose a question in this section to add files to"
+                errors = {"summary": [{"text": message}], "fields": {}}
+                context = _section_context(bid, lot, part, platform.clock.now(), values, errors)
+                return render(request, "bids/section.html", context, status_code=400)
         try:
             entries = bids.answer_entries(bid, lot.id, part.section.id, values)
             changed = await bids.save_answers(platform, user, bid.id, lot.id, entries)
@@ -524,8 +542,14 @@ class BidPages(Controller):
             errors = form_errors(error, [_field(q) for q in part.questions])
             context = _section_context(bid, lot, part, platform.clock.now(), values, errors)
             return render(request, "bids/section.html", context, status_code=400)
+        if files_for is not None:
+            # Saved, so on to the files even past a word limit: this page flags it on return.
+            return see_other(
+                _evidence_path(bid.id, lot.id, files_for.id),
+                flash="Your answers have been saved" if changed else None,
+            )
         page = f"lots/{lot.id}/sections/{part.section.id}"
-        if values.get("action") == "later":
+        if action == "later":
             return see_other(_base(bid.id), flash="Your answers have been saved")
         saved = await bids.own_bid(user, bid.id)
         too_long = any(
@@ -696,7 +720,7 @@ class BidPages(Controller):
             return see_other(_base(bid.id))
         await bids.remove_evidence(platform, user, bid.id, found.id)
         return see_other(
-            f"{_base(bid.id)}/lots/{found.lot_id}/questions/{found.question_id}/evidence",
+            _evidence_path(bid.id, found.lot_id, found.question_id),
             flash=f"{found.original_name} has been removed",
         )
 

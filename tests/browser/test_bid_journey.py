@@ -62,7 +62,7 @@ def heading(page: Page) -> Locator:
 
 
 def question(page: Page, number: int) -> Locator:
-    """A question's block on a section page: its heading, field(s) and files link."""
+    """A question's block on a section page: its heading, field(s) and files button."""
     return page.get_by_test_id("question").filter(
         has=page.get_by_role("heading", name=f"Question {number}", exact=True)
     )
@@ -230,12 +230,15 @@ def evidence_file(tmp_path: Path, name: str, content: bytes) -> Path:
     return path
 
 
-def upload(page: Page, number: int, file: Path) -> None:
-    """From a section page, add a file to question ``number`` and come back to it."""
+def upload(page: Page, number: int, file: Path, *, typed: bool = False) -> None:
+    """From a section page, save it and add a file to question ``number``, and come back
+    to it; ``typed`` if the page has changes the button saves."""
     question(page, number).get_by_role(
-        "link", name=f"Supporting files for question {number}"
+        "button", name=f"Save and add files for question {number}"
     ).click()
     expect(heading(page)).to_have_text(f"Supporting files for question {number}")
+    if typed:
+        expect(success_banner(page)).to_contain_text("Your answers have been saved")
     expect(page.get_by_test_id("no-files")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Add a file").set_input_files(file)
@@ -245,7 +248,9 @@ def upload(page: Page, number: int, file: Path) -> None:
     expect(page.get_by_test_id("file").get_by_role("link")).to_have_text(file.name)
     assert_accessible(page)
     page.get_by_role("link", name="Back to your answer").click()
-    expect(question(page, number)).to_contain_text("1 file.")
+    expect(question(page, number).get_by_test_id("file-count")).to_have_text(
+        "Supporting files: 1 file"
+    )
     assert_accessible(page)
 
 
@@ -314,7 +319,7 @@ def test_provider_drafts_fixes_submits_resubmits_and_withdraws_another_bid(
     open_task(page, 1, "Quality", LIFE_SKILLS)
     expect(question(page, 1).get_by_label("Yes", exact=True)).to_be_checked()
     expect(question(page, 2).get_by_role("textbox")).to_have_value(typed[2])
-    expect(question(page, 2)).to_contain_text("1 file.")
+    expect(question(page, 2).get_by_test_id("file-count")).to_have_text("Supporting files: 1 file")
     expect(question(page, 3).get_by_role("textbox")).to_have_value(words(510))
     page.get_by_role("link", name=f"Bid for {CHILDREN}").click()
     open_task(page, 1, "Prices", LIFE_SKILLS)
@@ -509,9 +514,10 @@ def test_provider_submits_a_bid_with_javascript_off(
     page.get_by_role("button", name="Save and continue").click()
     expect(heading(page)).to_have_text("Social value")
     assert_accessible(page)
-    # The file first, then the answer: leaving the page would lose what was typed.
-    upload(page, 4, chart)
-    answer_questions(page)
+    # Typed first: the files button saves it before leaving the page.
+    social_value = answer_questions(page)[4]
+    upload(page, 4, chart, typed=True)
+    expect(question(page, 4).get_by_role("textbox")).to_have_value(social_value)
     page.get_by_role("button", name="Save and continue").click()
     expect(heading(page)).to_have_text("Prices")
     assert_accessible(page)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import timedelta
+from uuid import UUID
 
 import httpx
 import pytest
@@ -16,7 +17,8 @@ from app.accounts import CurrentUser
 from app.platform import Platform
 from app.tables import AuditEvent, User
 from app.vocabulary import AuditAction, Role
-from tenders.services.bids import MAX_FILES_PER_BID
+from tenders.services import authoring, bids
+from tenders.services.bids import MAX_FILES_PER_BID, AnswerEntry
 from tenders.services.views import TenderView
 from tenders.tables import Answer, Bid, BidPrice, Evidence, Submission
 from tests.app.test_files import pdf_bytes, png_bytes
@@ -32,8 +34,8 @@ from tests.conftest import (
     sign_in,
     title,
 )
-from tests.tenders.bid_factories import complete_bid, submitted_bid
-from tests.tenders.factories import DEADLINE, published_tender
+from tests.tenders.bid_factories import ANSWER, complete_bid, submitted_bid
+from tests.tenders.factories import DEADLINE, draft_tender, published_tender
 from tests.tenders.test_documents import stored
 
 PROVIDER = "helen@moorlands-care.example"
@@ -176,6 +178,25 @@ def shown_token(response: httpx.Response) -> str:
     [token] = tokens
     assert token
     return token
+
+
+def files_buttons(response: httpx.Response) -> dict[str, str]:
+    """Each "Save and add files" button of a section page: the action it sends, and its
+    name as a screen reader announces it."""
+    return {
+        button.get("value"): " ".join(button.text_content().split())
+        for button in html(response).xpath('//button[starts-with(@value, "files:")]')
+    }
+
+
+def file_counts(response: httpx.Response) -> dict[str, str]:
+    """How many files each question of a section page has, by question id."""
+    return {
+        block.xpath(".//h2/@id")[0].removeprefix("question-"): " ".join(
+            block.xpath('.//*[@data-testid="file-count"]')[0].text_content().split()
+        )
+        for block in html(response).xpath('//*[@data-testid="question"]')
+    }
 
 
 # The journey ----------------------------------------------------------------------------
@@ -441,6 +462,139 @@ async def test_a_section_saved_twice_has_the_effect_of_once(client, platform):
     assert await AuditEvent.count().where(saves) == before + 1
 
 
+# Moving on to a question's files --------------------------------------------------------------
+
+
+async def test_add_files_saves_what_was_typed_then_opens_the_questions_files(client, platform):
+    tender, provider = await tender_and_provider(client, platform, lots=1)
+    bid_id = await complete_bid(platform, provider, tender)
+    gate, scored = questions(tender)
+    to = paths(tender, bid_id)
+    section = await client.get(to["section"])
+    assert files_buttons(section) == {
+        f"files:{gate}": "Save and add files for question 1",
+        f"files:{scored}": "Save and add files for question 2",
+    }
+    assert file_counts(section) == {
+        gate: "Supporting files: 0 files",
+        scored: "Supporting files: 0 files",
+    }
+    assert "Save your answer before you add files" not in text(section)
+    # Enter in a field sends the form's first button: "Save and continue", not a files one.
+    [form] = html(section).xpath(f'//form[@action="{to["section"]}"]')
+    assert form.xpath(".//button")[0].get("value") == "continue"
+
+    response = await send(
+        client, to["section"], {f"answer-{scored}": SAFE, "action": f"files:{scored}"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == to["evidence"]
+    [answer] = await Answer.select().where(Answer.question == scored)
+    assert answer["text"] == SAFE
+    evidence = await client.get(to["evidence"])
+    assert flash(evidence) == "Your answers have been saved"
+    [back] = html(evidence).xpath('//a[contains(., "Back to your answer")]')
+    assert back.get("href") == f"{to['section']}#question-{scored}"
+    assert html(await client.get(to["section"])).get_element_by_id(f"answer-{scored}").text == SAFE
+
+
+async def test_add_files_goes_on_with_an_answer_over_its_word_limit_saved_and_flagged(
+    client, platform
+):
+    tender, provider = await tender_and_provider(client, platform, lots=1)
+    bid_id = await complete_bid(platform, provider, tender)
+    _, scored = questions(tender)
+    to = paths(tender, bid_id)
+    long_answer = " ".join(["word"] * 501)
+    response = await send(
+        client, to["section"], {f"answer-{scored}": long_answer, "action": f"files:{scored}"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == to["evidence"]
+    [answer] = await Answer.select().where(Answer.question == scored)
+    assert answer["text"] == long_answer
+    message = "Your answer to question 2 is 501 words: shorten it by 1 word to 500 or fewer"
+    assert summary(await client.get(to["section"])) == {message: f"#answer-{scored}"}
+
+
+async def test_add_files_for_a_question_not_in_the_section_saves_nothing_and_keeps_the_typing(
+    client, platform
+):
+    officer = await buyer_officer(platform)
+    tender_id = await draft_tender(platform, officer, lots=2)
+    draft = await authoring.own_tender(officer, tender_id)
+    second_lots = await authoring.add_question(
+        platform,
+        officer,
+        str(tender_id),
+        {
+            "section": str(draft.sections[0].id),
+            "lot": str(draft.lots[1].id),
+            "kind": "pass_fail",
+            "text": "Do you run a service in the north of the county?",
+        },
+    )
+    tender = await authoring.publish(platform, officer, str(tender_id))
+    provider = await provider_user(platform)
+    await sign_in(client, PROVIDER)
+    bid_id = await complete_bid(platform, provider, tender)
+    scored = str(tender.sections[0].questions[1].id)
+    section = paths(tender, bid_id)["section"]
+    assert f"files:{second_lots}" not in files_buttons(await client.get(section))
+
+    for action in (f"files:{second_lots}", "files:not-a-question", "files:"):
+        response = await send(client, section, {f"answer-{scored}": SAFE, "action": action})
+        assert response.status_code == 400, action
+        assert title(response).startswith("Error: ")
+        assert "Choose a question in this section to add files to" in text(response)
+        assert html(response).get_element_by_id(f"answer-{scored}").text == SAFE
+    assert {row["text"] for row in await Answer.select().where(Answer.question == scored)} == {
+        ANSWER
+    }
+
+
+async def test_add_files_after_someone_else_saved_shows_the_conflict_and_stays(client, platform):
+    tender, provider = await tender_and_provider(client, platform, lots=1)
+    bid_id = await complete_bid(platform, provider, tender)
+    _, scored = questions(tender)
+    to = paths(tender, bid_id)
+    stale = form_fields(await client.get(to["section"]), to["section"])
+    theirs = "Saved meanwhile, in another tab."
+    lot = tender.lots[0].id
+    await bids.save_answers(
+        platform, provider, bid_id, lot, [AnswerEntry(UUID(scored), theirs, None, 1)]
+    )
+
+    response = await client.post(
+        to["section"], data={**stale, f"answer-{scored}": SAFE, "action": f"files:{scored}"}
+    )
+    assert response.status_code == 409
+    assert title(response).startswith("Error: ")
+    [conflict] = html(response).xpath('//*[@data-testid="conflict"]')
+    assert conflict.xpath('.//*[@data-testid="theirs"]')[0].text_content() == theirs
+    assert conflict.xpath('.//*[@data-testid="yours"]')[0].text_content() == SAFE
+    assert form_fields(response, to["section"])[f"answer-{scored}"] == SAFE
+    [answer] = await Answer.select().where(Answer.question == scored)
+    assert answer["text"] == theirs
+
+
+async def test_add_files_with_an_answer_refused_stays_on_the_section(client, platform):
+    tender, provider = await tender_and_provider(client, platform, lots=1)
+    bid_id = await complete_bid(platform, provider, tender)
+    gate, scored = questions(tender)
+    section = paths(tender, bid_id)["section"]
+    response = await send(
+        client,
+        section,
+        {f"declaration-{gate}": "maybe", f"answer-{scored}": SAFE, "action": f"files:{scored}"},
+    )
+    assert response.status_code == 400
+    assert summary(response) == {"Answer yes or no to question 1": f"#declaration-{gate}"}
+    assert html(response).get_element_by_id(f"answer-{scored}").text == SAFE
+    [answer] = await Answer.select().where(Answer.question == scored)
+    assert answer["text"] == ANSWER
+
+
 async def test_a_bid_submitted_twice_with_one_form_is_submitted_once(client, platform):
     tender, provider = await tender_and_provider(client, platform, lots=1)
     bid_id = await complete_bid(platform, provider, tender)
@@ -496,8 +650,8 @@ async def test_a_pdf_is_added_listed_and_downloaded_as_an_attachment(client, pla
     assert "Safeguarding policy.pdf" in listed.text_content()
     assert "PDF" in listed.text_content()
     section = await client.get(to["section"])
-    links = html(section).xpath(f'//a[@href="{to["evidence"]}"]/..')
-    assert "1 file" in links[0].text_content()
+    _, scored = questions(tender)
+    assert file_counts(section)[scored] == "Supporting files: 1 file"
 
     download = await client.get(f"/bids/{bid_id}/evidence/{row['id']}")
     assert download.status_code == 200
