@@ -69,18 +69,21 @@ async def record(
             "details": dict(details or {}),
         }
     )
-    last = await AuditEvent.select().order_by(AuditEvent.seq, ascending=False).first()
-    event = chain_next(_chained(last) if last else None, body)
-    await AuditEvent.insert(
-        AuditEvent(
-            seq=event.seq,
-            prev_hash=event.prev_hash,
-            hash=event.hash,
-            occurred_at=occurred_at,
-            action=body["action"],
-            organisation_id=body["organisation_id"],
-            body=canonical_json(body).decode(),
-        )
+    # Only the last event's place and hash: verifying the chain is ``verify()``'s work.
+    last = await database.fetch("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+    previous = ChainedEvent(last[0]["seq"], "", last[0]["hash"], {}) if last else None
+    event = chain_next(previous, body)
+    await database.insert(
+        AuditEvent,
+        {
+            "seq": event.seq,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+            "occurred_at": occurred_at,
+            "action": body["action"],
+            "organisation_id": body["organisation_id"],
+            "body": canonical_json(body).decode(),
+        },
     )
     checkpoint = sign_checkpoint(platform.derived_key(CHECKPOINT_PURPOSE), event)
     path = platform.settings.audit_checkpoints_path

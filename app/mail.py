@@ -160,21 +160,22 @@ async def enqueue(
     link = platform.settings.base_url.rstrip("/") + link_path if link_path else None
     body = _templates().get_template(template).render({**context, "link": link})
     now = platform.clock.now()
-    row = OutboxMessage(
-        message_id=f"<{uuid4()}@caretender>",
-        recipient=to,
-        subject=subject,
-        body=body,
-        organisation_id=str(organisation_id) if organisation_id else None,
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    row = {
+        "message_id": f"<{uuid4()}@caretender>",
+        "recipient": to,
+        "subject": subject,
+        "body": body,
+        "organisation_id": str(organisation_id) if organisation_id else None,
+        "status": MailStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
     if not headers_checked:
-        _email(platform.settings, row.to_dict())  # refuse now what could never be sent
-    await OutboxMessage.insert(row)
-    return row.message_id
+        _email(platform.settings, row)  # refuse now what could never be sent
+    await database.insert(OutboxMessage, row)
+    return row["message_id"]
 
 
 async def deliver_due(platform: Platform, *, batch: int = 20) -> DeliveryReport:
@@ -414,17 +415,11 @@ def _organisation(row: Mapping[str, Any]) -> UUID | None:
 def check_headers(platform: Platform, *, to: str, subject: str) -> None:
     """What ``enqueue`` checks of a message's headers, for a caller to do before it takes
     the write lock. Raises ``ValueError`` as ``enqueue`` would."""
-    now = platform.clock.now()
-    _email(
-        platform.settings,
-        {
-            "recipient": to,
-            "subject": subject,
-            "created_at": now,
-            "message_id": "<check@caretender>",
-            "body": "",
-        },
-    )
+    # The one refusal of email's header policy that our values can meet, without its
+    # header registry, which costs a millisecond a message.
+    for value in (platform.settings.mail_from, to, subject):
+        if len(value.splitlines()) > 1:
+            raise ValueError("Header values may not contain linefeed or carriage return characters")
 
 
 def _email(settings: Settings, row: Mapping[str, Any]) -> EmailMessage:

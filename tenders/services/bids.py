@@ -23,7 +23,6 @@ from app.accounts import CurrentUser
 from app.errors import Conflict, DeadlinePassed, Invalid, NotFound, NotPermitted
 from app.files import StoredFile
 from app.platform import Platform
-from app.tables import Organisation, User
 from app.templating import london_time
 from app.validation import clean, pence
 from app.vocabulary import AuditAction
@@ -169,40 +168,56 @@ def parse_lot_ids(value: str) -> tuple[UUID, ...]:
     return tuple(UUID(part) for part in value.split("|") if part)
 
 
-async def _names(user_ids: set[Any]) -> dict[UUID, str]:
-    ids = [as_uuid(i) for i in user_ids if i]
-    if not ids:
-        return {}
-    rows = await User.select(User.id, User.name).where(User.id.is_in(ids))
-    return {as_uuid(row["id"]): row["name"] for row in rows}
+_SUBMISSION_COLUMNS = (
+    Submission.id,
+    Submission.bid,
+    Submission.number,
+    Submission.received_at,
+    Submission.digest,
+    Submission.lots,
+    Submission.superseded_at,
+    Submission.withdrawn_at,
+)
+
+# Raw queries: a bid is loaded for every bid page and every submission, and building
+# these with Piccolo costs more than running them.
+_BID_SQL = (
+    "SELECT bid.*, organisation.name AS organisation_name FROM bid"
+    " JOIN organisation ON organisation.id = bid.organisation WHERE bid.id = {}"
+)
+_ANSWERS_SQL = (
+    "SELECT answer.*, app_user.name AS updated_by_name FROM answer"
+    " LEFT JOIN app_user ON app_user.id = answer.updated_by WHERE answer.bid = {}"
+)
+_PRICES_SQL = (
+    "SELECT bid_price.*, app_user.name AS updated_by_name FROM bid_price"
+    " LEFT JOIN app_user ON app_user.id = bid_price.updated_by WHERE bid_price.bid = {}"
+)
+_EVIDENCE_SQL = "SELECT * FROM evidence WHERE bid = {} ORDER BY uploaded_at"
+#: The columns ``submission_view`` reads, as raw SQL.
+SELECT_SUBMISSIONS = "SELECT " + ", ".join(
+    column._meta.db_column_name for column in _SUBMISSION_COLUMNS
+)
+_SUBMISSIONS_SQL = SELECT_SUBMISSIONS + " FROM submission WHERE bid = {} ORDER BY number DESC"
 
 
 async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | None:
     """A bid with everything in it, read in one transaction by the caller or by itself."""
-    row = await Bid.select().where(Bid.id == bid_id).first()
-    if row is None:
+    rows = await database.fetch(_BID_SQL, bid_id)
+    if not rows:
         return None
+    row = rows[0]
     tender = tender or await load_tender(as_uuid(row["tender"]))
     assert tender is not None
-    organisation = (
-        await Organisation.select(Organisation.name)
-        .where(Organisation.id == row["organisation"])
-        .first()
-    )
-    answers = await Answer.select().where(Answer.bid == bid_id)
-    prices = await BidPrice.select().where(BidPrice.bid == bid_id)
-    evidence = await Evidence.select().where(Evidence.bid == bid_id).order_by(Evidence.uploaded_at)
-    submissions = (
-        await Submission.select(*SUBMISSION_COLUMNS)
-        .where(Submission.bid == bid_id)
-        .order_by(Submission.number, ascending=False)
-    )
-    names = await _names({a["updated_by"] for a in answers} | {p["updated_by"] for p in prices})
+    answers = await database.fetch(_ANSWERS_SQL, bid_id)
+    prices = await database.fetch(_PRICES_SQL, bid_id)
+    evidence = await database.fetch(_EVIDENCE_SQL, bid_id)
+    submissions = await database.fetch(_SUBMISSIONS_SQL, bid_id)
     return BidView(
         id=as_uuid(row["id"]),
         tender=tender,
         organisation_id=as_uuid(row["organisation"]),
-        organisation_name=organisation["name"] if organisation else "",
+        organisation_name=row["organisation_name"],
         status=BidStatus(row["status"]),
         lot_ids=parse_lot_ids(row["lots"]),
         version=row["version"],
@@ -218,7 +233,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
                 Declaration(a["declaration"]) if a["declaration"] else None,
                 a["version"],
                 a["updated_at"],
-                names.get(as_uuid(a["updated_by"]), "") if a["updated_by"] else "",
+                a["updated_by_name"] or "",
             )
             for a in answers
         },
@@ -228,7 +243,7 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
                 p["unit_price_pence"],
                 p["version"],
                 p["updated_at"],
-                names.get(as_uuid(p["updated_by"]), "") if p["updated_by"] else "",
+                p["updated_by_name"] or "",
             )
             for p in prices
         },
@@ -247,18 +262,6 @@ async def load_bid(bid_id: UUID, tender: TenderView | None = None) -> BidView | 
         ),
         submissions=tuple(submission_view(s) for s in submissions),
     )
-
-
-SUBMISSION_COLUMNS = (
-    Submission.id,
-    Submission.bid,
-    Submission.number,
-    Submission.received_at,
-    Submission.digest,
-    Submission.lots,
-    Submission.superseded_at,
-    Submission.withdrawn_at,
-)
 
 
 def submission_view(row: Mapping[str, Any]) -> SubmissionView:

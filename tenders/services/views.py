@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.tables import Organisation
+from app import database
 from tenders.lifecycle import LotPlan, QuestionPlan, SectionPlan, TenderPlan, effective_status
-from tenders.tables import Lot, PriceItem, Question, Section, Tender, TenderDocument
+from tenders.tables import Lot, PriceItem, Question, Section
 from tenders.vocabulary import (
     AwardMode,
     ComplexityBand,
@@ -166,13 +166,41 @@ def _band(value: str | None) -> ComplexityBand | None:
     return ComplexityBand(value) if value else None
 
 
+#: The frozen parts of tenders past draft, by id: (version, lots, sections).
+_STRUCTURES: dict[UUID, tuple[int, tuple[LotView, ...], tuple[SectionView, ...]]] = {}
+_STRUCTURES_KEPT = 256
+
+_TENDER_SQL = (
+    "SELECT tender.*, organisation.name AS buyer_name FROM tender"
+    " JOIN organisation ON organisation.id = tender.buyer WHERE tender.id = {}"
+)
+_DOCUMENTS_SQL = "SELECT * FROM tender_document WHERE tender = {} ORDER BY added_at"
+
+
 async def load_tender(tender_id: UUID) -> TenderView | None:
-    row = await Tender.select().where(Tender.id == tender_id).first()
-    if row is None:
+    """The tender as it stands. Every bid page and submission loads one, so this is a hot
+    path: two raw queries, and the lots and questions, frozen at publication (rule 5),
+    kept in memory per version once the tender is past draft."""
+    rows = await database.fetch(_TENDER_SQL, tender_id)
+    if not rows:
         return None
-    buyer = (
-        await Organisation.select(Organisation.name).where(Organisation.id == row["buyer"]).first()
-    )
+    row = rows[0]
+    kept = _STRUCTURES.get(tender_id)
+    if kept is not None and kept[0] == row["version"]:
+        _, lots, sections = kept
+    else:
+        lots, sections = await _load_structure(tender_id)
+        if row["status"] != TenderStatus.DRAFT:
+            if len(_STRUCTURES) >= _STRUCTURES_KEPT:
+                _STRUCTURES.clear()
+            _STRUCTURES[tender_id] = (row["version"], lots, sections)
+    documents = await database.fetch(_DOCUMENTS_SQL, tender_id)
+    return _view(row, lots, sections, documents)
+
+
+async def _load_structure(
+    tender_id: UUID,
+) -> tuple[tuple[LotView, ...], tuple[SectionView, ...]]:
     lots = await Lot.select().where(Lot.tender == tender_id).order_by(Lot.number)
     items = (
         await PriceItem.select()
@@ -185,23 +213,7 @@ async def load_tender(tender_id: UUID) -> TenderView | None:
     questions = (
         await Question.select().where(Question.tender == tender_id).order_by(Question.number)
     )
-    documents = (
-        await TenderDocument.select()
-        .where(TenderDocument.tender == tender_id)
-        .order_by(TenderDocument.added_at)
-    )
-    return _view(row, buyer["name"] if buyer else "", lots, items, sections, questions, documents)
 
-
-def _view(
-    row: Mapping[str, Any],
-    buyer_name: str,
-    lots: list[Mapping[str, Any]],
-    items: list[Mapping[str, Any]],
-    sections: list[Mapping[str, Any]],
-    questions: list[Mapping[str, Any]],
-    documents: list[Mapping[str, Any]],
-) -> TenderView:
     def lot_view(lot: Mapping[str, Any]) -> LotView:
         lot_id = as_uuid(lot["id"])
         return LotView(
@@ -244,10 +256,29 @@ def _view(
         )
 
     all_questions = [question_view(q) for q in questions]
+    return tuple(lot_view(lot) for lot in lots), tuple(
+        SectionView(
+            id=as_uuid(s["id"]),
+            number=s["number"],
+            name=s["name"],
+            kind=SectionKind(s["kind"]),
+            weight=s["weight"],
+            questions=tuple(q for q in all_questions if q.section_id == as_uuid(s["id"])),
+        )
+        for s in sections
+    )
+
+
+def _view(
+    row: Mapping[str, Any],
+    lots: tuple[LotView, ...],
+    sections: tuple[SectionView, ...],
+    documents: list[Mapping[str, Any]],
+) -> TenderView:
     return TenderView(
         id=as_uuid(row["id"]),
         buyer_id=as_uuid(row["buyer"]),
-        buyer_name=buyer_name,
+        buyer_name=row["buyer_name"],
         title=row["title"],
         reference=row["reference"],
         description=row["description"],
@@ -267,18 +298,8 @@ def _view(
         cancelled_at=row["cancelled_at"],
         cancel_reason=row["cancel_reason"],
         version=row["version"],
-        lots=tuple(lot_view(lot) for lot in lots),
-        sections=tuple(
-            SectionView(
-                id=as_uuid(s["id"]),
-                number=s["number"],
-                name=s["name"],
-                kind=SectionKind(s["kind"]),
-                weight=s["weight"],
-                questions=tuple(q for q in all_questions if q.section_id == as_uuid(s["id"])),
-            )
-            for s in sections
-        ),
+        lots=lots,
+        sections=sections,
         documents=tuple(
             DocumentView(
                 id=as_uuid(d["id"]),

@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from app import database, mail
 from app.clock import FixedClock
@@ -370,3 +373,28 @@ async def test_worker_once_delivers_the_pending_mail_and_exits(settings, tmp_pat
     assert "Mail: 1 sent, 0 to retry, 0 failed." in result.stdout
     assert (tmp_path / "mail" / f"{message_id.strip('<>')}.eml").exists()
     assert [row["status"] for row in await outbox()] == [MailStatus.SENT]
+
+
+# The platform fixture is only read, so one per test serves every example.
+@hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(subject=st.text(max_size=40), to=st.sampled_from(["helen@moorlands-care.example", "a\nb"]))
+def test_checking_headers_before_the_lock_refuses_exactly_what_building_the_email_refuses(
+    platform: Platform, subject: str, to: str
+) -> None:
+    """``check_headers`` stands in for the header checks ``enqueue`` then skips."""
+    row = {
+        "recipient": to,
+        "subject": subject,
+        "created_at": START,
+        "message_id": "<check@caretender>",
+        "body": "",
+    }
+    try:
+        mail._email(platform.settings, row)
+    except ValueError:
+        with pytest.raises(ValueError, match="linefeed"):
+            mail.check_headers(platform, to=to, subject=subject)
+    else:
+        mail.check_headers(platform, to=to, subject=subject)
