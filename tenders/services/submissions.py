@@ -141,13 +141,6 @@ async def submit(
             },
         )
         await database.fetch(_SUBMITTED_SQL, BidStatus.SUBMITTED.value, now, bid.id)
-        await record(
-            platform,
-            actor,
-            AuditAction.BID_BID_SUBMIT,
-            bid,
-            {"submission": submission_id, "number": number, "digest": digest, "lots": lots},
-        )
         await mail.enqueue(
             platform,
             to=actor.email,
@@ -168,6 +161,14 @@ async def submit(
             link_path=f"/bids/{bid.id}/submissions/{submission_id}",
             organisation_id=actor.organisation_id,
             headers_checked=True,
+        )
+        # Last: on PostgreSQL the audit log's append lock is then held only to the commit.
+        await record(
+            platform,
+            actor,
+            AuditAction.BID_BID_SUBMIT,
+            bid,
+            {"submission": submission_id, "number": number, "digest": digest, "lots": lots},
         )
     return SubmissionView(submission_id, bid.id, number, now, digest, bid.lot_ids, None, None)
 
