@@ -271,7 +271,8 @@ class _Parts:
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if end > start:
-            self._events.append(data[start:end])
+            # Most of a file comes as whole body chunks: those are passed on without a copy.
+            self._events.append(data if start == 0 and end == len(data) else data[start:end])
 
     def _on_end(self) -> None:
         self._finished = True

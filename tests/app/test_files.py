@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import random
 import struct
 import tempfile
 import tracemalloc
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app import files
 from app.errors import Invalid, NotFound, TooLarge
 from app.files import DOCUMENT_TYPES, LocalFileStore, display_name
 
@@ -325,6 +327,20 @@ async def test_memory_stays_flat_while_a_large_file_streams_in(store):
     assert peak < 10 * 1024**2, f"peak {peak / 1024**2:.1f} MB"
 
 
+async def test_a_file_of_many_batches_is_stored_byte_for_byte_however_its_chunks_fall(store):
+    # Chunks of a size that divides nothing: batches end mid-chunk, and the last is short.
+    data = png_bytes(tail=random.Random(5).randbytes(5 * files.WRITE_BATCH + 12345))
+    stored = await store.save(
+        chunked(data, [70001] * (len(data) // 70001)),
+        filename="scan.png",
+        max_bytes=len(data),
+        allowed=DOCUMENT_TYPES,
+    )
+
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert store.open_path(stored.sha256).read_bytes() == data
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     tail=st.binary(max_size=3 * 65536),
@@ -370,8 +386,6 @@ def test_the_sweep_removes_partial_uploads_of_dead_processes_and_stale_ones(
 ) -> None:
     import os
     import time
-
-    from app import files
 
     store = files.LocalFileStore(tmp_path)
     tmp = tmp_path / "tmp"
