@@ -46,6 +46,12 @@ class CurrentUser:
     def is_buyer(self) -> bool:
         return self.organisation_kind is OrganisationKind.BUYER
 
+    @property
+    def manages_colleagues(self) -> bool:
+        """A council's officers manage its users; at a provider anyone may add a colleague,
+        since a bid is written by a team of equals."""
+        return self.is_officer if self.is_buyer else self.role is Role.PROVIDER
+
 
 @dataclass(frozen=True)
 class Session:
@@ -506,12 +512,23 @@ async def change_password(
 # Colleagues --------------------------------------------------------------------------
 
 
+PROVIDER_ROLE_ONLY = "A provider organisation's users can only have the provider role"
+
+
 def _require_officer(actor: CurrentUser) -> None:
     if not (actor.is_buyer and actor.is_officer):
         raise NotPermitted()
 
 
-def _role_problem(value: str) -> str | None:
+def _require_colleague_manager(actor: CurrentUser) -> None:
+    if not actor.manages_colleagues:
+        raise NotPermitted()
+
+
+def _role_problem(actor: CurrentUser, value: str) -> str | None:
+    """A council's users are officers or evaluators; a provider's are all provider users."""
+    if not actor.is_buyer:
+        return None if value == Role.PROVIDER else PROVIDER_ROLE_ONLY
     if value not in {str(role) for role in BUYER_ROLES}:
         return "Select a role"
     return None
@@ -520,21 +537,25 @@ def _role_problem(value: str) -> str | None:
 async def add_colleague(
     platform: Platform, actor: CurrentUser, form: Mapping[str, Any]
 ) -> UserSummary:
-    """An officer adds a user to their own organisation, with a role and a first password.
+    """A user adds a colleague to their own organisation, with a first password: an officer
+    chooses officer or evaluator; at a provider the role is provider, and may be left out.
 
     Raises ``NotPermitted`` and ``Invalid``.
     """
-    _require_officer(actor)
+    _require_colleague_manager(actor)
     name = clean(form.get("name"))
     email = clean(form.get("email")).lower()
     role = clean(form.get("role"))
+    if not actor.is_buyer:
+        # Providers are not asked: their organisation has only the one role.
+        role = role or str(Role.PROVIDER)
     password = unstripped(form.get("password"))
     taken = "An account already uses this email address"
     await _refuse_problems(
         {
             "name": name_problem(name, "their full name"),
             "email": email_problem(email),
-            "role": _role_problem(role),
+            "role": _role_problem(actor, role),
             "password": password_problem(password),
         },
         email,
@@ -550,8 +571,8 @@ async def add_colleague(
 
 
 async def list_colleagues(platform: Platform, actor: CurrentUser, page: int = 1) -> Page:
-    """The users of the officer's own organisation, by name. Raises ``NotPermitted``."""
-    _require_officer(actor)
+    """The users of the caller's own organisation, by name. Raises ``NotPermitted``."""
+    _require_colleague_manager(actor)
     scope = User.organisation == actor.organisation_id
     total = await User.count().where(scope)
     number = min(max(1, page), max(1, math.ceil(total / PAGE_SIZE)))
@@ -571,11 +592,11 @@ def _summary(row: Mapping[str, Any]) -> UserSummary:
 
 
 async def get_colleague(platform: Platform, actor: CurrentUser, user_id: str) -> UserSummary:
-    """A user of the officer's own organisation; another council's users are not found.
+    """A user of the caller's own organisation; another organisation's users are not found.
 
     Raises ``NotPermitted`` and ``NotFound``.
     """
-    _require_officer(actor)
+    _require_colleague_manager(actor)
     row = (
         await User.select(User.id, User.name, User.email, User.role)
         .where(User.id == _parse_uuid(user_id), User.organisation == actor.organisation_id)
@@ -593,9 +614,10 @@ async def change_role(
 
     Raises ``NotPermitted``, ``NotFound`` and ``Invalid``.
     """
+    _require_officer(actor)
     colleague = await get_colleague(platform, actor, user_id)
     role = clean(form.get("role"))
-    if problem := _role_problem(role):
+    if problem := _role_problem(actor, role):
         raise Invalid({"role": problem})
     new_role = Role(role)
     if new_role is colleague.role:

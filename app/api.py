@@ -10,7 +10,7 @@ from app import accounts
 from app.accounts import UserSummary
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
-from app.guards import officers_only
+from app.guards import colleague_managers, officers_only
 from app.schemas import (
     Colleague,
     ColleaguePage,
@@ -68,18 +68,23 @@ class AccountApi(Controller):
 class ColleagueApi(Controller):
     path = "/organisation/users"
     tags = ["organisation"]
-    guards = [officers_only]
+    guards = [colleague_managers]
     security = BEARER
     dependencies = {"user": USER}
 
-    @get("/", responses=error_responses(*SIGNED_IN_ERRORS))
+    # The descriptions are the OpenAPI document's: Litestar does not publish docstrings.
+    @get(
+        "/",
+        description="Users of your own organisation, 25 a page. For procurement officers "
+        "and provider users.",
+        responses=error_responses(*SIGNED_IN_ERRORS),
+    )
     async def list_users(
         self,
         platform: PlatformDep,
         user: UserDep,
         page: FromQuery[int] = 1,
     ) -> ColleaguePage:
-        """Users of the officer's own organisation, 25 a page."""
         listing = await accounts.list_colleagues(platform, user, page)
         return ColleaguePage(
             items=[_colleague(item) for item in listing.items],
@@ -88,19 +93,30 @@ class ColleagueApi(Controller):
             total=listing.total,
         )
 
-    @post("/", status_code=201, responses=error_responses(*SIGNED_IN_ERRORS))
+    @post(
+        "/",
+        status_code=201,
+        description="Add a colleague to your own organisation, with a first password. A "
+        "procurement officer gives the role: `officer` or `evaluator`. At a provider "
+        "organisation every user is a provider user: leave the role out or send `provider`; "
+        "any other role is refused on the `role` field.",
+        responses=error_responses(*SIGNED_IN_ERRORS),
+    )
     async def add_user(
         self,
         platform: PlatformDep,
         user: UserDep,
         data: JSONBody[ColleagueRequest],
     ) -> Colleague:
-        """Add a colleague with a role (officer or evaluator) and a first password."""
         return _colleague(
             await accounts.add_colleague(platform, user, msgspec.structs.asdict(data))
         )
 
-    @get("/{user_id:str}", responses=error_responses(*SIGNED_IN_ERRORS, 404))
+    @get(
+        "/{user_id:str}",
+        description="A user of your own organisation; another organisation's users are not found.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
+    )
     async def get_user(
         self,
         platform: PlatformDep,
@@ -109,7 +125,13 @@ class ColleagueApi(Controller):
     ) -> Colleague:
         return _colleague(await accounts.get_colleague(platform, user, user_id))
 
-    @patch("/{user_id:str}", responses=error_responses(*SIGNED_IN_ERRORS, 404))
+    @patch(
+        "/{user_id:str}",
+        guards=[officers_only],
+        description="Change a colleague's role (procurement officers only); an organisation "
+        "keeps at least one officer.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
+    )
     async def change_role(
         self,
         platform: PlatformDep,
@@ -117,7 +139,6 @@ class ColleagueApi(Controller):
         user_id: FromPath[str],
         data: JSONBody[RoleRequest],
     ) -> Colleague:
-        """Change a colleague's role; an organisation keeps at least one officer."""
         return _colleague(
             await accounts.change_role(platform, user, user_id, msgspec.structs.asdict(data))
         )

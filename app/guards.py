@@ -14,3 +14,9 @@ def officers_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     user = require_user(connection)
     if not (user.is_buyer and user.is_officer):
         raise NotPermitted()
+
+
+def colleague_managers(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Signed in (else ``NotSignedIn``) as a buyer's officer or a provider's user."""
+    if not require_user(connection).manages_colleagues:
+        raise NotPermitted()

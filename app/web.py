@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from app import accounts
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep, client_address
 from app.errors import Invalid
-from app.guards import officers_only
+from app.guards import colleague_managers, officers_only
 from app.sessions import (
     cleared_session_cookie,
     current_session,
@@ -144,7 +144,7 @@ class AccountPages(Controller):
 class ColleaguePages(Controller):
     path = "/organisation/users"
     include_in_schema = False
-    guards = [officers_only]
+    guards = [colleague_managers]
     dependencies = {
         "platform": PLATFORM,
         "user": USER,
@@ -189,7 +189,8 @@ class ColleaguePages(Controller):
             flash=f"{added.name} has been added as {added.role.label.lower()}",
         )
 
-    @get("/{user_id:str}")
+    # A user's page is for changing their role: only a council's users have a choice.
+    @get("/{user_id:str}", guards=[officers_only])
     async def user_page(
         self,
         request: Request,
@@ -204,7 +205,7 @@ class ColleaguePages(Controller):
             {"colleague": colleague, **_role_context({"role": colleague.role})},
         )
 
-    @post("/{user_id:str}")
+    @post("/{user_id:str}", guards=[officers_only])
     async def change_role(
         self,
         request: Request,

@@ -1,5 +1,6 @@
 """An officer manages the users of their own council, and nobody else's: by page and by API,
-every field checked, one officer always kept, and each change audited."""
+every field checked, one officer always kept, and each change audited. A provider's user
+adds colleagues to their own organisation, all provider users, who then work on its bids."""
 
 import asyncio
 import json
@@ -8,8 +9,11 @@ import httpx
 import pytest
 
 from app import accounts
-from app.tables import AuditEvent, User
+from app.accounts import CurrentUser
+from app.tables import AuditEvent, Organisation, User
+from app.tokens import Scope
 from app.vocabulary import AuditAction
+from tenders.services import bids
 from tests.conftest import (
     PASSWORD,
     assert_form_refused,
@@ -25,6 +29,7 @@ from tests.conftest import (
     sign_in,
     title,
 )
+from tests.tenders.factories import published_tender
 
 PRIYA = "priya.shah@staffordshire.example"
 TOM = "tom.barker@staffordshire.example"
@@ -43,6 +48,12 @@ LAST_OFFICER = (
 FORMAT_EMAIL = "Enter an email address in the correct format, like name@example.com"
 TAKEN = "An account already uses this email address"
 NOT_PERMITTED = "You do not have permission to do that"
+SAM = {
+    "name": "Sam Okafor",
+    "email": "sam@moorlands-care.example",
+    "password": "a first passphrase",
+}
+PROVIDER_ROLE_ONLY = "A provider organisation's users can only have the provider role"
 
 BAD_COLLEAGUES = [
     pytest.param("name", "", "Enter their full name", id="name-empty"),
@@ -72,11 +83,16 @@ BAD_COLLEAGUES = [
 
 
 @pytest.fixture
-async def staffordshire(platform):
+async def helen(platform) -> CurrentUser:
+    """Helen, who registered Moorlands, a provider organisation."""
+    return await provider_user(platform)
+
+
+@pytest.fixture
+async def staffordshire(platform, helen):
     """Priya, the officer, and Tom, an evaluator, at one council; Helen at a provider."""
     officer = await buyer_officer(platform)
     tom = await evaluator(platform, officer)
-    await provider_user(platform)
     return officer, tom
 
 
@@ -99,6 +115,14 @@ def listed_emails(response: httpx.Response) -> list[str]:
     return [cell.text_content().strip() for cell in html(response).xpath("//table//tbody/tr/td[2]")]
 
 
+async def add_by_form(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    """Add a user through the form, which leads back to the users page: that page."""
+    response = await post_form(client, "/organisation/users/new", form, page="/account")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/organisation/users"
+    return await client.get("/organisation/users")
+
+
 # Who may manage users -------------------------------------------------------------------
 
 
@@ -113,11 +137,18 @@ async def test_an_officer_sees_only_their_own_councils_users(
     assert sorted(item["email"] for item in api.json()["items"]) == [PRIYA, TOM]
 
 
-@pytest.mark.parametrize("who", [HELEN, TOM], ids=["provider", "evaluator"])
 @pytest.mark.parametrize(
-    "page", ["/organisation/users", "/organisation/users/new", "/organisation/users/{tom}"]
+    ("who", "page"),
+    [
+        pytest.param(TOM, "/organisation/users", id="evaluator-list"),
+        pytest.param(TOM, "/organisation/users/new", id="evaluator-new"),
+        pytest.param(TOM, "/organisation/users/{tom}", id="evaluator-role"),
+        pytest.param(HELEN, "/organisation/users/{tom}", id="provider-role"),
+    ],
 )
-async def test_only_officers_may_open_the_user_pages(client, staffordshire, who, page):
+async def test_only_officers_may_open_a_users_role_page_and_evaluators_no_user_page(
+    client, staffordshire, who, page
+):
     _, tom = staffordshire
     await sign_in(client, who)
     response = await client.get(page.format(tom=tom.id))
@@ -125,10 +156,9 @@ async def test_only_officers_may_open_the_user_pages(client, staffordshire, who,
     assert title(response).startswith("You do not have permission to see this page")
 
 
-@pytest.mark.parametrize("who", [HELEN, TOM], ids=["provider", "evaluator"])
-async def test_only_officers_may_add_users_or_change_roles_by_form(client, staffordshire, who):
+async def test_an_evaluator_may_not_add_users_or_change_roles_by_form(client, staffordshire):
     _, tom = staffordshire
-    await sign_in(client, who)
+    await sign_in(client, TOM)
     before = await count_rows()
     added = await post_form(client, "/organisation/users/new", NEW_USER, page="/account")
     changed = await post_form(
@@ -139,10 +169,9 @@ async def test_only_officers_may_add_users_or_change_roles_by_form(client, staff
     assert await role_of(TOM) == "evaluator"
 
 
-@pytest.mark.parametrize("who", [HELEN, TOM], ids=["provider", "evaluator"])
-async def test_only_officers_may_use_the_users_api(client, staffordshire, who):
+async def test_an_evaluator_may_not_use_the_users_api(client, staffordshire):
     _, tom = staffordshire
-    headers = await bearer(client, who)
+    headers = await bearer(client, TOM)
     before = await count_rows()
     responses = [
         await client.get("/api/v1/organisation/users", headers=headers),
@@ -159,8 +188,26 @@ async def test_only_officers_may_use_the_users_api(client, staffordshire, who):
     assert await role_of(TOM) == "evaluator"
 
 
-@pytest.mark.parametrize(("who", "shown"), [(PRIYA, True), (TOM, False), (HELEN, False)])
-async def test_the_users_link_is_shown_to_officers_only(client, staffordshire, who, shown):
+async def test_a_provider_may_not_change_roles_nor_see_a_councils_user(client, staffordshire):
+    _, tom = staffordshire
+    await sign_in(client, HELEN)
+    form = await post_form(
+        client, f"/organisation/users/{tom.id}", {"role": "officer"}, page="/account"
+    )
+    assert form.status_code == 403
+    headers = await bearer(client, HELEN)
+    api = await client.patch(
+        f"/api/v1/organisation/users/{tom.id}", json={"role": "officer"}, headers=headers
+    )
+    assert api.status_code == 403
+    assert api.json() == {"status": 403, "message": NOT_PERMITTED}
+    fetched = await client.get(f"/api/v1/organisation/users/{tom.id}", headers=headers)
+    assert fetched.status_code == 404
+    assert await role_of(TOM) == "evaluator"
+
+
+@pytest.mark.parametrize(("who", "shown"), [(PRIYA, True), (TOM, False), (HELEN, True)])
+async def test_the_users_link_is_shown_to_officers_and_providers(client, staffordshire, who, shown):
     await sign_in(client, who)
     page = await client.get("/account")
     assert bool(html(page).xpath('//a[@href="/organisation/users"]')) is shown
@@ -216,10 +263,7 @@ async def test_a_user_id_that_names_nobody_is_not_found(client, staffordshire, u
 
 async def test_an_officer_adds_a_user_who_can_then_sign_in(client, other_client, staffordshire):
     await sign_in(client, PRIYA)
-    response = await post_form(client, "/organisation/users/new", NEW_USER, page="/account")
-    assert response.status_code == 303
-    assert response.headers["location"] == "/organisation/users"
-    page = await client.get("/organisation/users")
+    page = await add_by_form(client, NEW_USER)
     assert flash(page) == "Aisha Khan has been added as evaluator"
     assert NEW_USER["email"] in listed_emails(page)
     await sign_in(other_client, NEW_USER["email"], NEW_USER["password"])
@@ -460,3 +504,129 @@ async def test_the_users_api_pages_the_same_way(client, platform):
     assert (first["page"], first["pages"], first["total"]) == (1, 2, 31)
     assert (second["page"], second["pages"], second["total"]) == (2, 2, 31)
     assert [item["email"] for item in first["items"] + second["items"]] == everyone
+
+
+# A provider adds colleagues ------------------------------------------------------------
+
+
+async def signed_in_as(platform, email: str, password: str = PASSWORD) -> CurrentUser:
+    user, _ = await accounts.sign_in(
+        platform, {"email": email, "password": password}, "127.0.0.1", Scope.API
+    )
+    return user
+
+
+async def test_a_provider_adds_a_colleague_who_signs_in_and_sees_the_organisations_bids(
+    client, other_client, platform, staffordshire, helen
+):
+    officer, _ = staffordshire
+    tender = await published_tender(platform, officer, lots=1)
+    bid_id = await bids.start_bid(platform, helen, tender.id)
+    await sign_in(client, HELEN)
+    page = await add_by_form(client, SAM)
+    assert flash(page) == "Sam Okafor has been added as provider user"
+    assert listed_emails(page) == [HELEN, SAM["email"]]
+    await sign_in(other_client, SAM["email"], SAM["password"])
+    their_bids = await other_client.get("/bids")
+    assert html(their_bids).xpath(f'//a[@href="/bids/{bid_id}"]')
+    sam = await signed_in_as(platform, SAM["email"], SAM["password"])
+    assert [bid.id for bid in await bids.my_bids(sam)] == [bid_id]
+
+
+async def test_two_colleagues_at_a_provider_reach_the_same_bid(
+    platform, staffordshire, helen
+) -> None:
+    officer, _ = staffordshire
+    tender = await published_tender(platform, officer, lots=1)
+    await accounts.add_colleague(platform, helen, SAM)
+    sam = await signed_in_as(platform, SAM["email"], SAM["password"])
+    bid_id = await bids.start_bid(platform, helen, tender.id)
+    assert (await bids.own_bid(sam, bid_id)).id == bid_id
+    assert await bids.start_bid(platform, sam, tender.id) == bid_id
+
+
+@pytest.mark.parametrize("role", ["officer", "evaluator", "admin"])
+async def test_a_provider_cannot_add_a_council_role(client, staffordshire, helen, role):
+    typed = {**SAM, "role": role}
+    headers = await bearer(client, HELEN)
+    await sign_in(client, HELEN)
+    before = await count_rows()
+    page = await post_form(client, "/organisation/users/new", typed, page="/account")
+    assert_form_refused(page, "role", PROVIDER_ROLE_ONLY, kept=SAM)
+    api = await client.post("/api/v1/organisation/users", json=typed, headers=headers)
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"role": PROVIDER_ROLE_ONLY}
+    assert await count_rows() == before
+
+
+@pytest.mark.parametrize("role", [{}, {"role": "provider"}], ids=["role-left-out", "provider"])
+async def test_a_providers_colleague_belongs_to_that_organisation_only(
+    client, staffordshire, helen, role
+):
+    headers = await bearer(client, HELEN)
+    organisations = await Organisation.count()
+    response = await client.post(
+        "/api/v1/organisation/users", json={**SAM, **role}, headers=headers
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["email"], body["role"]) == (SAM["email"], "provider")
+    sam = await User.objects().get(User.email == SAM["email"])
+    assert sam.organisation == helen.organisation_id
+    assert await Organisation.count() == organisations
+    fetched = await client.get(f"/api/v1/organisation/users/{body['id']}", headers=headers)
+    assert fetched.json() == body
+    priyas = await client.get("/api/v1/organisation/users", headers=await bearer(client, PRIYA))
+    assert SAM["email"] not in [item["email"] for item in priyas.json()["items"]]
+    (event,) = [
+        e for e in await audited(AuditAction.ACCOUNT_USER_ADD) if e["object_id"] == body["id"]
+    ]
+    assert event["actor_id"] == str(helen.id)
+    assert event["organisation_id"] == str(helen.organisation_id)
+    assert event["details"] == {"email": SAM["email"], "role": "provider"}
+
+
+@pytest.mark.parametrize("email", [HELEN, HELEN.upper(), TOM], ids=["own", "own-upper", "council"])
+async def test_a_provider_cannot_add_an_email_already_in_use(client, staffordshire, helen, email):
+    typed = {**SAM, "email": email}
+    await sign_in(client, HELEN)
+    before = await count_rows()
+    response = await post_form(client, "/organisation/users/new", typed, page="/account")
+    assert_form_refused(response, "email", TAKEN, kept=typed)
+    assert await count_rows() == before
+
+
+async def test_a_provider_sees_their_organisations_users_and_a_form_without_roles(
+    client, staffordshire, helen
+):
+    await sign_in(client, HELEN)
+    listing = await client.get("/organisation/users")
+    assert listing.status_code == 200
+    assert listed_emails(listing) == [HELEN]
+    assert html(listing).xpath('//main//a[@href="/organisation/users/new"]')
+    assert not html(listing).xpath("//table//a"), "no role to change at a provider"
+    form = await client.get("/organisation/users/new")
+    assert form.status_code == 200
+    fields = html(form).xpath("//main//form//input/@name")
+    assert sorted(fields) == ["_csrf_token", "email", "name", "password"]
+    assert "Moorlands Supported Living CIC's bids" in html(form).get_element_by_id("role").text
+
+
+async def test_a_provider_adding_a_colleague_without_the_csrf_token_is_refused(
+    client, staffordshire, helen
+):
+    await sign_in(client, HELEN)
+    await csrf_token(client, "/organisation/users/new")
+    before = await count_rows()
+    response = await client.post("/organisation/users/new", data=SAM)
+    assert response.status_code == 403
+    assert "Your form could not be sent" in html(response).xpath("//main")[0].text_content()
+    assert await count_rows() == before
+
+
+async def test_the_api_documents_that_providers_add_provider_users(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    adding = schema["paths"]["/api/v1/organisation/users"]["post"]["description"]
+    assert "At a provider organisation every user is a provider user" in adding
+    changing = schema["paths"]["/api/v1/organisation/users/{user_id}"]["patch"]["description"]
+    assert "procurement officers only" in changing

@@ -31,6 +31,8 @@ PAGES = [
     (HELEN, "/", "Tenders for the commissioning of care"),
     (HELEN, "/account", "Your account"),
     (HELEN, "/account/password", "Change your password"),
+    (HELEN, "/organisation/users", "Users in Moorlands Supported Living CIC"),
+    (HELEN, "/organisation/users/new", "Add a user"),
     (PRIYA, "/account", "Your account"),
     (PRIYA, "/organisation/users", "Users in Staffordshire County Council"),
     (PRIYA, "/organisation/users?page=2", "Users in Staffordshire County Council"),
@@ -191,6 +193,17 @@ async def add_user(client, platform):
     )
 
 
+async def add_colleague_at_a_provider(client, platform):
+    await provider_user(platform)
+    await sign_in(client, HELEN)
+    return await post_form(
+        client,
+        "/organisation/users/new",
+        {"name": "Sam Okafor", "email": "sam@moorlands-care.example", "password": PASSWORD},
+        page="/organisation/users/new",
+    )
+
+
 async def change_role(client, platform):
     tom = await evaluator(platform, await buyer_officer(platform))
     await sign_in(client, PRIYA)
@@ -226,6 +239,11 @@ async def sign_out_everywhere(client, platform):
     [
         (register, "/account", "Trent Valley Home Care Ltd is registered and you are signed in"),
         (add_user, "/organisation/users", "Aisha Khan has been added as procurement officer"),
+        (
+            add_colleague_at_a_provider,
+            "/organisation/users",
+            "Sam Okafor has been added as provider user",
+        ),
         (change_role, "/organisation/users", "Tom Barker is now procurement officer"),
         (
             change_password,
