@@ -202,6 +202,19 @@ async def buyer_officer(
     return await accounts.create_buyer(platform, organisation, "Priya Shah", email, PASSWORD)
 
 
+async def provider_colleague(
+    platform: Platform,
+    provider: CurrentUser,
+    email: str = "sam@moorlands-care.example",
+    name: str = "Sam Okafor",
+) -> CurrentUser:
+    """Another user of the provider's organisation, added by the provider."""
+    added = await accounts.add_colleague(
+        platform, provider, {"name": name, "email": email, "password": PASSWORD}
+    )
+    return replace(provider, id=added.id, email=added.email, name=added.name)
+
+
 async def evaluator(
     platform: Platform, officer: CurrentUser, email: str = "tom.barker@staffordshire.example"
 ) -> CurrentUser:

@@ -15,8 +15,8 @@ import pytest
 
 from app.accounts import CurrentUser
 from app.platform import Platform
-from app.tables import AuditEvent, User
-from app.vocabulary import AuditAction, Role
+from app.tables import AuditEvent
+from app.vocabulary import AuditAction
 from tenders.services import authoring, bids
 from tenders.services.bids import MAX_FILES_PER_BID, AnswerEntry
 from tenders.services.views import TenderView
@@ -24,12 +24,12 @@ from tenders.tables import Answer, Bid, BidPrice, Evidence, Submission
 from tests.app.test_files import pdf_bytes, png_bytes
 from tests.app.test_uploads import multipart
 from tests.conftest import (
-    PASSWORD,
     buyer_officer,
     csrf_token,
     flash,
     html,
     post_form,
+    provider_colleague,
     provider_user,
     sign_in,
     title,
@@ -110,20 +110,6 @@ def tasks(response: httpx.Response) -> dict[str, str]:
         )
         for item in html(response).xpath('//li[contains(@class, "govuk-task-list__item")]')
     }
-
-
-async def colleague(platform: Platform, provider: CurrentUser) -> None:
-    """A second user of the provider's organisation who can sign in (providers cannot add
-    colleagues through the accounts service yet)."""
-    await User(
-        organisation=provider.organisation_id,
-        email=COLLEAGUE,
-        name="Sam Okafor",
-        role=Role.PROVIDER,
-        password_hash=await platform.passwords.hash(PASSWORD),
-        session_epoch=0,
-        created_at=platform.clock.now(),
-    ).save()
 
 
 async def tender_and_provider(
@@ -410,7 +396,7 @@ async def test_two_colleagues_saving_one_answer_get_a_conflict_not_an_overwrite(
     client, other_client, platform
 ):
     tender, provider = await tender_and_provider(client, platform, lots=1)
-    await colleague(platform, provider)
+    await provider_colleague(platform, provider, COLLEAGUE)
     await sign_in(other_client, COLLEAGUE)
     bid_id = await complete_bid(platform, provider, tender)
     _, scored = questions(tender)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,15 +20,15 @@ from app.clock import FixedClock
 from app.errors import Conflict, DeadlinePassed, DomainError, Invalid, NotFound, NotPermitted
 from app.files import StoredFile
 from app.platform import Platform
-from app.tables import AuditEvent, User
+from app.tables import AuditEvent
 from app.templating import london_time
-from app.vocabulary import AuditAction, Role
+from app.vocabulary import AuditAction
 from tenders.services import authoring, bids
 from tenders.services.bids import AnswerEntry, EditConflict, PriceEntry
 from tenders.services.views import QuestionView, TenderView
 from tenders.tables import Answer, Bid, BidPrice, Evidence, Tender
 from tenders.vocabulary import BidStatus, Declaration, QuestionKind
-from tests.conftest import buyer_officer, evaluator, provider_user
+from tests.conftest import buyer_officer, evaluator, provider_colleague, provider_user
 from tests.tenders.bid_factories import ANSWER, complete_bid
 from tests.tenders.factories import DEADLINE, draft_tender, published_tender
 
@@ -43,26 +42,6 @@ PLENTY = 25_000_000
 
 
 # Helpers --------------------------------------------------------------------------------
-
-
-async def colleague(
-    platform: Platform,
-    provider: CurrentUser,
-    email: str = "sam@moorlands-care.example",
-    name: str = "Sam Okafor",
-) -> CurrentUser:
-    """Another user of the provider's organisation (providers cannot add colleagues yet)."""
-    user = User(
-        organisation=provider.organisation_id,
-        email=email,
-        name=name,
-        role=Role.PROVIDER,
-        password_hash="not-a-real-hash",
-        session_epoch=0,
-        created_at=platform.clock.now(),
-    )
-    await user.save()
-    return replace(provider, id=user.id, email=email, name=name)
 
 
 async def audited(action: AuditAction) -> int:
@@ -134,7 +113,7 @@ async def test_starting_a_bid_twice_finds_the_same_bid(
 async def test_a_colleague_starting_the_bid_finds_the_organisations_bid(
     platform: Platform, provider: CurrentUser, tender: TenderView
 ) -> None:
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     assert await bids.start_bid(platform, provider, tender.id) == await bids.start_bid(
         platform, sam, tender.id
     )
@@ -257,7 +236,7 @@ async def test_a_lot_not_in_the_tender_is_refused(
 async def test_choosing_other_lots_from_an_old_version_is_a_conflict(
     platform: Platform, provider: CurrentUser, tender: TenderView
 ) -> None:
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     bid_id = await bids.start_bid(platform, provider, tender.id)
     await bids.choose_lots(platform, sam, bid_id, [str(tender.lots[1].id)], 1)
 
@@ -379,7 +358,7 @@ async def test_an_answer_saved_by_a_colleague_meanwhile_is_a_conflict_and_the_re
     bid_id: UUID,
 ) -> None:
     lot, scale, gate = tender.lots[0], scale_question(tender), pass_fail_question(tender)
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     await bids.save_answers(
         platform, provider, bid_id, lot.id, [AnswerEntry(scale.id, "Ours", None, 0)]
     )
@@ -425,7 +404,7 @@ async def test_a_declaration_in_a_conflict_is_shown_in_words(
     platform: Platform, provider: CurrentUser, tender: TenderView, bid_id: UUID
 ) -> None:
     lot, gate = tender.lots[0], pass_fail_question(tender)
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     await bids.save_answers(
         platform, sam, bid_id, lot.id, [AnswerEntry(gate.id, "", Declaration.YES, 0)]
     )
@@ -591,7 +570,7 @@ async def test_a_price_saved_by_a_colleague_meanwhile_is_a_conflict_and_the_rest
     tender = two_item_tender
     lot = tender.lots[0]
     hour, night = lot.price_items
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     bid_id = await bids.start_bid(platform, provider, tender.id)
     await bids.save_prices(platform, provider, bid_id, lot.id, [PriceEntry(hour.id, 1550, 0)])
     await bids.save_prices(platform, sam, bid_id, lot.id, [PriceEntry(hour.id, 1625, 1)])
@@ -875,7 +854,7 @@ async def test_two_people_saving_one_answer_at_once_get_a_conflict(
     platform: Platform, provider: CurrentUser, tender: TenderView, bid_id: UUID
 ) -> None:
     lot, scale = tender.lots[0], scale_question(tender)
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     await bids.save_answers(
         platform, provider, bid_id, lot.id, [AnswerEntry(scale.id, "Ours", None, 0)]
     )
@@ -905,7 +884,7 @@ async def test_two_people_saving_one_answer_at_once_get_a_conflict(
 async def test_two_people_saving_a_new_answer_at_once_get_a_conflict(
     platform: Platform, provider: CurrentUser, tender: TenderView
 ) -> None:
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     bid_id = await bids.start_bid(platform, provider, tender.id)
     await bids.choose_lots(platform, provider, bid_id, [str(lot.id) for lot in tender.lots], 1)
     scale = scale_question(tender)
@@ -928,7 +907,7 @@ async def test_two_people_saving_one_price_at_once_get_a_conflict(
 ) -> None:
     lot = tender.lots[0]
     [item] = lot.price_items
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     await bids.save_prices(platform, provider, bid_id, lot.id, [PriceEntry(item.id, 1500, 0)])
 
     for version in range(1, ROUNDS + 1):
@@ -947,7 +926,7 @@ async def test_two_people_saving_one_price_at_once_get_a_conflict(
 async def test_two_people_choosing_lots_at_once_get_a_conflict(
     platform: Platform, provider: CurrentUser, tender: TenderView
 ) -> None:
-    sam = await colleague(platform, provider)
+    sam = await provider_colleague(platform, provider)
     bid_id = await bids.start_bid(platform, provider, tender.id)
     first, second, third = (str(lot.id) for lot in tender.lots)
     choices = [([first], [second]), ([third], [first, second]), ([first, third], [second])]

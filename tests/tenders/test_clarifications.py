@@ -8,11 +8,10 @@ from uuid import UUID
 
 import pytest
 
-from app.accounts import CurrentUser
 from app.platform import Platform
-from app.tables import AuditEvent, OutboxMessage, User
+from app.tables import AuditEvent, OutboxMessage
 from app.templating import make_environment
-from app.vocabulary import AuditAction, Role
+from app.vocabulary import AuditAction
 from tenders.services import clarifications
 from tenders.services.clarifications import NEW_CLARIFICATION
 from tenders.tables import Clarification, Interest
@@ -24,6 +23,7 @@ from tests.conftest import (
     flash,
     html,
     post_form,
+    provider_colleague,
     provider_user,
     sign_in,
     title,
@@ -40,19 +40,6 @@ ANSWER = "Yes. Each lot is evaluated on its own, and you may bid for one lot or 
 # Helpers shared by the addenda and documents tests -------------------------------------
 
 
-async def second_user(platform: Platform, provider: CurrentUser, email: str) -> None:
-    """Another user of the provider's organisation (providers cannot add colleagues yet)."""
-    await User(
-        organisation=provider.organisation_id,
-        email=email,
-        name="Sam Okafor",
-        role=Role.PROVIDER,
-        password_hash="not-a-real-hash",
-        session_epoch=0,
-        created_at=platform.clock.now(),
-    ).save()
-
-
 async def mail_to(subject: str) -> list[dict]:
     """The queued emails with this subject, by recipient."""
     rows = await OutboxMessage.select().where(OutboxMessage.subject == subject)
@@ -63,7 +50,7 @@ async def interested_providers(platform: Platform, tender_id: UUID) -> list[str]
     """Two organisations follow the tender (one of them with two users), a third does not.
     Returns the emails that should be told of a change."""
     moorlands = await provider_user(platform)
-    await second_user(platform, moorlands, "sam@moorlands-care.example")
+    await provider_colleague(platform, moorlands)
     lichfield = await provider_user(platform, "ade@lichfield-care.example", "Lichfield Homecare")
     await provider_user(platform, "kim@elsewhere-care.example", "Not Following Ltd")
     await clarifications.register_interest(platform, moorlands, str(tender_id))
