@@ -92,6 +92,7 @@ class FileStore(Protocol):
         max_bytes: int,
         allowed: Mapping[str, AbstractSet[str]],
         field: str = "file",
+        too_large: str | None = None,
     ) -> StoredFile:
         """Store the file streamed in ``chunks``, refusing it unless its extension is one
         of ``allowed``, its contents are of a type allowed for that extension, and it is
@@ -99,7 +100,8 @@ class FileStore(Protocol):
         nothing behind.
 
         Raises ``Invalid`` ({field: message}) for a wrong type or an empty file, and
-        ``TooLarge`` (also {field: message}) as soon as the file passes ``max_bytes``.
+        ``TooLarge`` (also {field: message}: ``too_large``, or what ``size_message``
+        says) as soon as the file passes ``max_bytes``.
         """
         ...
 
@@ -130,11 +132,16 @@ def type_message(allowed: Mapping[str, AbstractSet[str]]) -> str:
     return f"The selected file must be a {listed}"
 
 
-def size_message(max_bytes: int) -> str:
+def size_text(size_bytes: int) -> str:
+    """A limit in words: "50 MB" where it is a whole number of them, else bytes."""
     for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if max_bytes >= size and max_bytes % size == 0:
-            return f"The selected file must be smaller than {max_bytes // size} {unit}"
-    return f"The selected file must be smaller than {max_bytes:,} bytes"
+        if size_bytes >= size and size_bytes % size == 0:
+            return f"{size_bytes // size:,} {unit}"
+    return f"{size_bytes:,} bytes"
+
+
+def size_message(max_bytes: int) -> str:
+    return f"The selected file must be smaller than {size_text(max_bytes)}"
 
 
 class LocalFileStore:
@@ -167,6 +174,7 @@ class LocalFileStore:
         max_bytes: int,
         allowed: Mapping[str, AbstractSet[str]],
         field: str = "file",
+        too_large: str | None = None,
     ) -> StoredFile:
         original_name = display_name(filename)
         _, dot, extension = original_name.rpartition(".")
@@ -183,7 +191,7 @@ class LocalFileStore:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise TooLarge({field: size_message(max_bytes)})
+                    raise TooLarge({field: too_large or size_message(max_bytes)})
                 await writer.add(chunk)
             await writer.finish()
             await anyio.to_thread.run_sync(_close_durably, out)

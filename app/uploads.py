@@ -52,6 +52,7 @@ async def read_multipart(
     max_bytes: int,
     allowed: Mapping[str, AbstractSet[str]],
     csrf_secret_check: Callable[[str], bool] | None,
+    too_large: str | None = None,
 ) -> UploadForm:
     """Parse the request's ``multipart/form-data`` body as it arrives, storing the one
     file sent as ``file_field``. ``csrf_secret_check`` is given the ``_csrf_token`` field
@@ -59,7 +60,8 @@ async def read_multipart(
 
     Raises ``PermissionDeniedException`` (403) when the token is missing, wrong or comes
     after the file; ``TooLarge`` (413) when the body announces or reaches more than
-    ``max_bytes`` and the form's overhead, or a field is too long; the store's ``Invalid``
+    ``max_bytes`` and the form's overhead (saying ``too_large``, or what ``size_message``
+    says), or a field is too long; the store's ``Invalid``
     for a file of the wrong type or an empty one; ``DomainError`` (400) for a body that
     is not a complete multipart form.
     """
@@ -69,10 +71,11 @@ async def read_multipart(
     if media_type != "multipart/form-data" or not boundary:
         raise DomainError(MALFORMED)
     limit = max_bytes + FORM_OVERHEAD
+    too_large = too_large or size_message(max_bytes)
     if (request.content_length or 0) > limit:
-        raise TooLarge({file_field: size_message(max_bytes)})
+        raise TooLarge({file_field: too_large})
 
-    parts = _Parts(request.stream(), boundary.encode("latin-1"), limit, file_field, max_bytes)
+    parts = _Parts(request.stream(), boundary.encode("latin-1"), limit, file_field, too_large)
     fields: dict[str, str] = {}
     stored: StoredFile | None = None
     trusted = csrf_secret_check is None
@@ -98,6 +101,7 @@ async def read_multipart(
                     max_bytes=max_bytes,
                     allowed=allowed,
                     field=file_field,
+                    too_large=too_large,
                 )
         elif part.filename is not None:
             raise DomainError(MALFORMED)
@@ -173,11 +177,11 @@ class _Parts:
     store's pace sets the socket's and at most one body chunk waits in memory."""
 
     def __init__(
-        self, body: AsyncIterator[bytes], boundary: bytes, limit: int, field: str, max_bytes: int
+        self, body: AsyncIterator[bytes], boundary: bytes, limit: int, field: str, too_large: str
     ) -> None:
         self._body = body
         self._limit = limit
-        self._too_large = TooLarge({field: size_message(max_bytes)})
+        self._too_large = TooLarge({field: too_large})
         self._received = 0
         self._finished = False
         self._events: deque[_Part | bytes | _PartEnd] = deque()

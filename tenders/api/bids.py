@@ -388,14 +388,23 @@ class BidApi(Controller):
         lot_id: FromPath[str],
         question_id: FromPath[str],
     ) -> EvidenceFile:
-        await bids.check_evidence_target(platform, user, bid_id, lot_id, question_id)
+        room = await bids.check_evidence_target(
+            platform,
+            user,
+            bid_id,
+            lot_id,
+            question_id,
+            max_file_bytes=platform.settings.evidence_max_bytes,
+            max_bid_bytes=platform.settings.bid_max_bytes,
+        )
         upload = await read_multipart(
             request,
             file_field="file",
             store=platform.files,
-            max_bytes=platform.settings.evidence_max_bytes,
+            max_bytes=room.max_bytes,
             allowed=DOCUMENT_TYPES,
             csrf_secret_check=None,
+            too_large=room.too_large,
         )
         if upload.file is None:
             raise Invalid({"file": "Select a file"})

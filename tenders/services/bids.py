@@ -21,7 +21,7 @@ import nh3
 from app import audit, database
 from app.accounts import CurrentUser
 from app.errors import Conflict, DeadlinePassed, Invalid, NotFound, NotPermitted
-from app.files import StoredFile
+from app.files import StoredFile, size_text
 from app.platform import Platform
 from app.templating import london_time
 from app.validation import clean, pence
@@ -37,8 +37,6 @@ MAX_ANSWER = 100_000
 MAX_FILES_PER_BID = 100
 #: £1,000,000: no unit of care costs more; a bigger figure is a typing slip.
 MAX_UNIT_PRICE_PENCE = 100_000_000
-#: As the file store counts sizes in its messages.
-MB = 1024 * 1024
 
 
 def parse_id(value: str | UUID) -> UUID:
@@ -757,11 +755,35 @@ def _money(amount: int | None) -> str:
 # Evidence -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UploadRoom:
+    """How large the next file of a bid may be, and what to say of one larger."""
+
+    max_bytes: int
+    #: None: the per-file limit, which the store words itself.
+    too_large: str | None = None
+
+
+def _bid_full(max_bid_bytes: int) -> str:
+    return (
+        f"The files of a bid can add up to {size_text(max_bid_bytes)} at most. "
+        "Remove a file or make this one smaller"
+    )
+
+
 async def check_evidence_target(
-    platform: Platform, actor: CurrentUser, bid_id: str | UUID, lot_id: str, question_id: str
-) -> BidView:
-    """Before an upload streams in: the bid is the actor's, open, and the question is one of
-    a chosen lot's. Raises as ``add_evidence`` would, so no byte is stored in vain."""
+    platform: Platform,
+    actor: CurrentUser,
+    bid_id: str | UUID,
+    lot_id: str,
+    question_id: str,
+    *,
+    max_file_bytes: int,
+    max_bid_bytes: int,
+) -> UploadRoom:
+    """Before an upload streams in: the bid is the actor's, open, the question is one of a
+    chosen lot's, and the bid has room for another file; the room is the size the upload
+    may reach. Raises as ``add_evidence`` would, so no byte is stored in vain."""
     bid = await own_bid(actor, bid_id)
     require_open(bid.tender, platform.clock.now())
     _target(bid, lot_id, question_id)
@@ -769,7 +791,12 @@ async def check_evidence_target(
         raise Invalid(
             {"file": f"A bid can have {MAX_FILES_PER_BID} files at most. Remove one first"}
         )
-    return bid
+    left = max_bid_bytes - sum(e.size for e in bid.evidence)
+    if left <= 0:
+        raise Invalid({"file": _bid_full(max_bid_bytes)})
+    if left < max_file_bytes:
+        return UploadRoom(left, _bid_full(max_bid_bytes))
+    return UploadRoom(max_file_bytes)
 
 
 def _target(bid: BidView, lot_id: str | UUID, question_id: str | UUID) -> tuple[UUID, UUID]:
@@ -808,12 +835,7 @@ async def add_evidence(
                 {"file": f"A bid can have {MAX_FILES_PER_BID} files at most. Remove one first"}
             )
         if sum(e.size for e in bid.evidence) + stored.size > max_bid_bytes:
-            raise Invalid(
-                {
-                    "file": f"The files of a bid can add up to {max_bid_bytes // MB:,} MB at "
-                    "most. Remove a file or make this one smaller"
-                }
-            )
+            raise Invalid({"file": _bid_full(max_bid_bytes)})
         evidence_id = uuid4()
         await Evidence.insert(
             Evidence(

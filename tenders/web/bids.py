@@ -671,14 +671,23 @@ class BidPages(Controller):
     ) -> Response:
         try:
             # Before a byte is stored: the bid is this organisation's, open, with room.
-            await bids.check_evidence_target(platform, user, bid_id, lot_id, question_id)
+            room = await bids.check_evidence_target(
+                platform,
+                user,
+                bid_id,
+                lot_id,
+                question_id,
+                max_file_bytes=platform.settings.evidence_max_bytes,
+                max_bid_bytes=platform.settings.bid_max_bytes,
+            )
             upload = await read_multipart(
                 request,
                 file_field="file",
                 store=platform.files,
-                max_bytes=platform.settings.evidence_max_bytes,
+                max_bytes=room.max_bytes,
                 allowed=DOCUMENT_TYPES,
                 csrf_secret_check=csrf_check(request),
+                too_large=room.too_large,
             )
             if upload.file is None:
                 raise Invalid({"file": "Select a file"})

@@ -696,6 +696,21 @@ async def test_a_file_that_is_not_what_it_says_is_refused_and_nothing_is_kept(
     assert retry.status_code == 303
 
 
+@pytest.mark.parametrize("settings", [{"bid_max_bytes": 2_000}], indirect=True)
+async def test_a_file_over_what_is_left_of_the_bids_limit_is_refused_before_it_is_kept(
+    client, platform, settings
+):
+    tender, provider = await tender_and_provider(client, platform, lots=1)
+    bid_id = await complete_bid(platform, provider, tender)
+    response = await upload(client, paths(tender, bid_id)["evidence"], pdf_bytes() + b"\0" * 2_000)
+    assert response.status_code == 413
+    assert "The files of a bid can add up to" in (
+        html(response).get_element_by_id("file-error").text_content()
+    )
+    assert await Evidence.count() == 0
+    assert stored(settings) == []
+
+
 @pytest.mark.parametrize("settings", [{"evidence_max_bytes": 2_000}], indirect=True)
 async def test_a_file_over_the_limit_is_refused_as_too_large_and_nothing_is_kept(
     client, platform, settings

@@ -44,6 +44,26 @@ PLENTY = 25_000_000
 # Helpers --------------------------------------------------------------------------------
 
 
+async def room(
+    platform: Platform,
+    provider: CurrentUser,
+    bid_id: UUID,
+    lot_id: UUID,
+    question_id: UUID,
+    *,
+    max_bid_bytes: int = PLENTY,
+) -> bids.UploadRoom:
+    return await bids.check_evidence_target(
+        platform,
+        provider,
+        bid_id,
+        str(lot_id),
+        str(question_id),
+        max_file_bytes=PLENTY,
+        max_bid_bytes=max_bid_bytes,
+    )
+
+
 async def audited(action: AuditAction) -> int:
     return await AuditEvent.count().where(AuditEvent.action == str(action))
 
@@ -649,7 +669,7 @@ async def test_evidence_is_attached_to_an_answer_and_audited(
 ) -> None:
     lot, scale = tender.lots[0], scale_question(tender)
     stored = await store_pdf(platform)
-    await bids.check_evidence_target(platform, provider, bid_id, str(lot.id), str(scale.id))
+    await room(platform, provider, bid_id, lot.id, scale.id)
 
     evidence_id = await bids.add_evidence(
         platform, provider, bid_id, lot.id, scale.id, stored, max_bid_bytes=PLENTY
@@ -733,7 +753,7 @@ async def test_a_bid_holds_at_most_so_many_files(
         "file": "A bid can have 2 files at most. Remove one first"
     }
     with pytest.raises(Invalid) as checked:
-        await bids.check_evidence_target(platform, provider, bid_id, str(lot.id), str(scale.id))
+        await room(platform, provider, bid_id, lot.id, scale.id)
     assert list(checked.value.field_errors) == ["file"]
     assert await Evidence.count() == 2
     assert await audited(AuditAction.BID_EVIDENCE_ADD) == 2
@@ -745,9 +765,15 @@ async def test_the_files_of_a_bid_add_up_to_at_most_so_many_bytes(
     lot, scale = tender.lots[0], scale_question(tender)
     first = await store_pdf(platform, b"1")
     limit = first.size * 2
+    empty = await room(platform, provider, bid_id, lot.id, scale.id, max_bid_bytes=limit)
+    assert empty.max_bytes == limit
     await bids.add_evidence(
         platform, provider, bid_id, lot.id, scale.id, first, max_bid_bytes=limit
     )
+    # Before the next upload streams in, its limit is what is left.
+    left = await room(platform, provider, bid_id, lot.id, scale.id, max_bid_bytes=limit)
+    assert left.max_bytes == first.size
+    assert "add up to" in (left.too_large or "")
     # Exactly at the limit is allowed.
     await bids.add_evidence(
         platform,
@@ -771,6 +797,9 @@ async def test_the_files_of_a_bid_add_up_to_at_most_so_many_bytes(
         )
     assert list(refused.value.field_errors) == ["file"]
     assert "add up to" in refused.value.field_errors["file"]
+    with pytest.raises(Invalid) as full:
+        await room(platform, provider, bid_id, lot.id, scale.id, max_bid_bytes=limit)
+    assert full.value.field_errors == refused.value.field_errors
     assert await Evidence.count() == 2
 
 
@@ -787,9 +816,7 @@ async def test_evidence_only_for_a_chosen_lots_question(
                 platform, provider, bid_id, lot_id, question_id, stored, max_bid_bytes=PLENTY
             )
         with pytest.raises(NotFound):
-            await bids.check_evidence_target(
-                platform, provider, bid_id, str(lot_id), str(question_id)
-            )
+            await room(platform, provider, bid_id, lot_id, question_id)
     assert await Evidence.count() == 0
 
 
@@ -958,9 +985,7 @@ ATTEMPTS: dict[str, Attempt] = {
     "save_prices": lambda p, a, b, t, f, e: bids.save_prices(
         p, a, b, _lot(t), [PriceEntry(t.lots[0].price_items[0].id, 1, 1)]
     ),
-    "check_evidence_target": lambda p, a, b, t, f, e: bids.check_evidence_target(
-        p, a, b, str(_lot(t)), str(scale_question(t).id)
-    ),
+    "check_evidence_target": lambda p, a, b, t, f, e: room(p, a, b, _lot(t), scale_question(t).id),
     "add_evidence": lambda p, a, b, t, f, e: bids.add_evidence(
         p, a, b, _lot(t), scale_question(t).id, f, max_bid_bytes=PLENTY
     ),
@@ -1049,7 +1074,7 @@ async def test_a_bid_cannot_change_at_or_after_the_deadline(
         lambda: bids.add_evidence(
             platform, provider, bid_id, lot.id, scale.id, stored, max_bid_bytes=PLENTY
         ),
-        lambda: bids.check_evidence_target(platform, provider, bid_id, str(lot.id), str(scale.id)),
+        lambda: room(platform, provider, bid_id, lot.id, scale.id),
     ]
     for change in changes:
         with pytest.raises(DeadlinePassed) as refused:
