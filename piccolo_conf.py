@@ -7,4 +7,6 @@ from app.settings import database_settings_from_env
 
 DB = make_engine(database_settings_from_env())
 
-APP_REGISTRY = AppRegistry(apps=["app.piccolo_app", "tenders.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=["app.piccolo_app", "tenders.piccolo_app", "evaluation.piccolo_app"]
+)

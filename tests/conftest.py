@@ -37,6 +37,7 @@ from app.tables import (  # noqa: E402
     SignInAttempt,
     User,
 )
+from evaluation.tables import ConflictDeclaration, PanelMember  # noqa: E402
 from tenders.tables import (  # noqa: E402
     Answer,
     Bid,
@@ -57,6 +58,8 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    ConflictDeclaration,
+    PanelMember,
     Submission,
     Evidence,
     BidPrice,

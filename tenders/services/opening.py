@@ -47,7 +47,7 @@ async def council_tender(actor: CurrentUser, tender_id: str | UUID) -> TenderVie
     return tender
 
 
-async def _current_submissions(tender_id: UUID, *columns: Column) -> list[dict[str, Any]]:
+async def current_submissions(tender_id: UUID, *columns: Column) -> list[dict[str, Any]]:
     """Each bid's submission that counts: neither superseded nor withdrawn."""
     return (
         await Submission.select(*columns)
@@ -64,7 +64,7 @@ async def bid_counts(actor: CurrentUser, tender_id: str | UUID) -> dict[UUID, in
     """How many submitted bids each lot has: all a council sees before opening."""
     tender = await council_tender(actor, tender_id)
     counts = {lot.id: 0 for lot in tender.lots}
-    rows = await _current_submissions(tender.id, Submission.lots)
+    rows = await current_submissions(tender.id, Submission.lots)
     for row in rows:
         for lot_id in parse_lot_ids(row["lots"]):
             if lot_id in counts:
@@ -183,7 +183,7 @@ async def open_bids(platform: Platform, actor: CurrentUser, tender_id: str | UUI
             raise InvalidTransition("Another officer must confirm the opening: you asked for it")
     # Files are hashed before the write transaction: nothing can change them now, and
     # the write lock is not held while gigabytes are read.
-    rows = await _current_submissions(tender.id)
+    rows = await current_submissions(tender.id)
     receipts = await _receipt_digests([as_uuid(row["bid"]) for row in rows])
     checks = tuple(
         [await _check_seal(platform.files, row, receipts.get(str(row["id"]))) for row in rows]
@@ -240,7 +240,7 @@ class OpenedBid:
     lot_ids: tuple[UUID, ...]
 
 
-def _require_opened(tender: TenderView) -> None:
+def require_opened(tender: TenderView) -> None:
     if tender.stored_status is not TenderStatus.OPENED:
         raise NotPermitted(SEALED)
 
@@ -251,14 +251,14 @@ async def _officer_opened(actor: CurrentUser, tender_id: str | UUID) -> TenderVi
         raise NotPermitted(
             "Evaluators read bids from their panel's pages, after declaring any conflicts"
         )
-    _require_opened(tender)
+    require_opened(tender)
     return tender
 
 
 async def opened_bids(actor: CurrentUser, tender_id: str | UUID) -> list[OpenedBid]:
     """The bids of an opened tender, for its council's officers."""
     tender = await _officer_opened(actor, tender_id)
-    rows = await _current_submissions(tender.id)
+    rows = await current_submissions(tender.id)
     names = {
         as_uuid(row["id"]): row["organisation.name"]
         for row in await Bid.select(Bid.id, Bid.organisation.name).where(Bid.tender == tender.id)

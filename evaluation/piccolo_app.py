@@ -1,0 +1,12 @@
+from piccolo.conf.apps import AppConfig
+
+from app.settings import PROJECT_ROOT
+from evaluation.tables import ConflictDeclaration, PanelMember
+
+APP_CONFIG = AppConfig(
+    app_name="evaluation",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations" / "evaluation"),
+    table_classes=[PanelMember, ConflictDeclaration],
+    migration_dependencies=["tenders.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""The domain operations of evaluation, one module per part (panels and conflicts, ...)."""

@@ -1,0 +1,50 @@
+"""Piccolo tables of evaluation: panels and conflicts of interest."""
+
+from __future__ import annotations
+
+from piccolo.columns import UUID, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from app.tables import Organisation, User
+from evaluation.vocabulary import PanelRole
+from tenders.tables import Lot, Tender
+
+
+class PanelMember(Table):
+    """A person's seat on a lot's panel: an evaluator or the lot's moderator."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, index=True, on_delete=OnDelete.restrict)
+    user = ForeignKey(references=User, null=False, index=True, on_delete=OnDelete.restrict)
+    role = Varchar(length=20, choices=PanelRole)
+    assigned_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    assigned_at = Timestamptz()
+    #: "<lot id>:<user id>": one seat per person per lot (a portable unique constraint;
+    #: SQLite migrations cannot add a constraint over two columns).
+    key = Varchar(length=80, unique=True)
+
+
+class ConflictDeclaration(Table):
+    """A panel member's declaration against one bidder of a lot: the conflicts record.
+
+    Kept when the member leaves the panel: the record is of what was declared, and when.
+    """
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, on_delete=OnDelete.restrict)
+    evaluator = ForeignKey(references=User, null=False, index=True, on_delete=OnDelete.restrict)
+    #: The bidder.
+    organisation = ForeignKey(references=Organisation, null=False, on_delete=OnDelete.restrict)
+    conflict = Boolean()
+    #: The conflict in the member's words; empty when there is none.
+    description = Text(default="")
+    #: When the declaration first was made.
+    first_declared_at = Timestamptz()
+    #: When it was last changed: later than the first only when a conflict was found after
+    #: "no conflict" had been declared.
+    declared_at = Timestamptz()
+    #: "<lot id>:<evaluator id>:<organisation id>".
+    key = Varchar(length=120, unique=True)
