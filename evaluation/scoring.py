@@ -323,6 +323,11 @@ def _plan(rules: LotRules) -> _Plan:
         # Councils weigh outcome tests alike: a section whose questions all weigh 0 counts
         # each the same, rather than dividing by nothing.
         weighted = any(q.weight for _, q in own)
+        if weighted and not all(q.weight for _, q in own):
+            raise ValueError(
+                f"Section {section.number} ({section.name}) has questions that weigh 0 beside "
+                "weighted ones, so they would count for nothing"
+            )
         weights = [(place, q, q.weight if weighted else 1) for place, q in own]
         # Over SCALE_TOP * Yes points, a score of s counts s * Yes and an outcome of p, p * 5.
         terms = tuple(
@@ -502,7 +507,8 @@ def score_lot(rules: LotRules, bids: Sequence[BidEntry]) -> tuple[BidResult, ...
     lines, nor of the bids.
 
     Raises ``ValueError`` for input the service should never pass: section weights that do
-    not add up to 100, a weighted section with nothing to score, a question in a missing
+    not add up to 100, a weighted section with nothing to score, a section with questions
+    of weight 0 beside weighted ones, a question in a missing
     section or in the price section, a bid without a consensus mark for some question or a
     price for some line (or with one for something not in the lot), a mark of the wrong kind
     or out of range, a volume or price of 0 or less, a submission time without a time zone,

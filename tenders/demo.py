@@ -55,9 +55,13 @@ async def _tender(
     tender_id = str(await authoring.create_tender(platform, officer, details))
     for lot in lots:
         await authoring.add_lot(platform, officer, tender_id, lot)
+    # Outcome tests count equally in a section of their own, beside the weighted questions.
     quality = str(
         await authoring.add_section(
-            platform, officer, tender_id, {"name": "Quality", "kind": "quality", "weight": "60"}
+            platform,
+            officer,
+            tender_id,
+            {"name": "Quality", "kind": "quality", "weight": "40" if outcome_tests else "60"},
         )
     )
     await authoring.add_section(
@@ -107,7 +111,12 @@ async def _tender(
     ):
         await authoring.add_question(platform, officer, tender_id, question)
     if outcome_tests:
-        await authoring.add_outcome_tests(platform, officer, tender_id, {"section": quality})
+        outcomes = await authoring.add_section(
+            platform, officer, tender_id, {"name": "Outcomes", "kind": "quality", "weight": "20"}
+        )
+        await authoring.add_outcome_tests(
+            platform, officer, tender_id, {"section": str(outcomes)}
+        )
     tender = await authoring.own_tender(officer, tender_id)
     for lot in tender.lots:
         for item in prices:

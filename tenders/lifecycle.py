@@ -185,6 +185,17 @@ def publication_problems(plan: TenderPlan, now: datetime) -> dict[str, str]:
                 f"Question weights in section {section.number} ({section.name}) must add up to "
                 f"100 (they add up to {total})"
             )
+        elif scale and any(
+            q.section_number == section.number and q.kind is QuestionKind.OUTCOME_TEST
+            for q in plan.questions
+        ):
+            # Outcome tests carry no weight, so beside weighted questions they would count
+            # for nothing; in a section of their own they count equally.
+            problems[f"section-{section.number}-outcome-tests"] = (
+                f"Section {section.number} ({section.name}) has weighted questions and outcome "
+                "tests: put the outcome tests in a section of their own, where they count "
+                "equally"
+            )
         if (
             section.kind is not SectionKind.PRICE
             and section.weight

@@ -190,9 +190,10 @@ def build_and_publish(page: Page, title: str, deadline: datetime, questions_unti
 
     for lot in LOTS:
         add_lot(page, lot)
-    add_section(page, "Quality", "Quality", 60)
+    add_section(page, "Quality", "Quality", 40)
     add_section(page, "Price", "Price", 30)
     add_section(page, "Social value", "Social value", 10)
+    add_section(page, "Outcomes", "Quality", 20)
     expect(page.get_by_test_id("weights-total")).to_have_text("100%")
 
     add_scored_question(
@@ -202,7 +203,7 @@ def build_and_publish(page: Page, title: str, deadline: datetime, questions_unti
         page, 3, "How will you recruit and train staff from the district you serve?", weight=100
     )
     outcome_tests = page.locator("form[action$='/outcome-tests']")
-    outcome_tests.get_by_label("Section").select_option(label="1. Quality")
+    outcome_tests.get_by_label("Section").select_option(label="4. Outcomes")
     outcome_tests.get_by_label("Lot").select_option(label="All lots")
     outcome_tests.get_by_role("button", name="Add the outcome tests").click()
     expect(success_banner(page)).to_contain_text("15 outcome tests added")

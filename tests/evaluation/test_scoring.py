@@ -168,19 +168,6 @@ def test_a_section_whose_questions_all_weigh_nothing_counts_them_equally() -> No
     assert result.social_value == Fraction(10 * 5, 8)
 
 
-def test_a_question_weighing_nothing_beside_weighted_ones_counts_for_nothing() -> None:
-    test = QuestionRule(UUID(int=10), 10, 1, QuestionKind.OUTCOME_TEST)
-    rules = lot(questions=(CQC, CARE, STAFF, LOCAL, test))
-    results = score_lot(
-        rules,
-        [
-            replace(bid(n), marks=bid(n).marks | {test.id: mark})
-            for n, mark in ((1, "yes"), (2, "no"))
-        ],
-    )
-    assert results[0].quality == results[1].quality == 48
-
-
 def test_price_is_its_weight_times_the_lowest_compliant_basket_over_this_one() -> None:
     results = by_name(score_lot(lot(), [bid(1), bid(2, nights=10_000)]))
     dearer = results["Provider 2"]
@@ -576,6 +563,10 @@ def test_a_tie_on_total_and_quality_always_goes_to_the_earlier_submission(
             "Question 2 has a negative weight",
         ),
         (
+            lot(questions=(CQC, CARE, replace(STAFF, weight=0), LOCAL)),
+            r"Section 1 \(Quality\) has questions that weigh 0 beside weighted ones",
+        ),
+        (
             lot(questions=(CQC, CARE, replace(STAFF, id=CARE.id), LOCAL)),
             "Two question ids are the same",
         ),
@@ -681,7 +672,7 @@ def test_two_bids_with_one_id_are_refused() -> None:
 
 question_plans = st.tuples(
     st.sampled_from([QuestionKind.SCALE, QuestionKind.OUTCOME_TEST]),
-    st.integers(0, 50),
+    st.integers(1, 50),
     # Mostly no minimum, so that most bids compete.
     st.sampled_from([None, None, None, 0, 1, 2, 3]),
 )

@@ -64,6 +64,23 @@ async def test_publishing_an_incomplete_tender_lists_every_problem(platform):
     }
 
 
+async def test_outcome_tests_beside_weighted_questions_are_refused_at_publication(platform):
+    # Outcome tests carry no weight: beside weighted questions they would count for nothing.
+    officer = await buyer_officer(platform)
+    tender_id = await draft_tender(platform, officer)
+    tender = await authoring.own_tender(officer, tender_id)
+    quality = tender.sections[0]
+    await authoring.add_outcome_tests(
+        platform, officer, str(tender_id), {"section": str(quality.id)}
+    )
+    with pytest.raises(Invalid) as refused:
+        await authoring.publish(platform, officer, str(tender_id))
+    assert refused.value.field_errors == {
+        "section-1-outcome-tests": "Section 1 (Quality) has weighted questions and outcome "
+        "tests: put the outcome tests in a section of their own, where they count equally"
+    }
+
+
 async def test_changing_lots_after_publication_is_refused_with_the_reason(platform):
     officer = await buyer_officer(platform)
     tender = await published_tender(platform, officer)

@@ -56,7 +56,11 @@ async def test_an_officer_builds_and_publishes_a_tender_through_the_api(client, 
         assert response.status_code == 201, response.text
         lots.append(response.json()["id"])
     sections = []
-    for name, kind, weight in (("Quality", "quality", 70), ("Price", "price", 30)):
+    for name, kind, weight in (
+        ("Quality", "quality", 50),
+        ("Price", "price", 30),
+        ("Outcomes", "quality", 20),
+    ):
         response = await client.post(
             f"{base}/sections", json={"name": name, "kind": kind, "weight": weight}, headers=headers
         )
@@ -77,7 +81,7 @@ async def test_an_officer_builds_and_publishes_a_tender_through_the_api(client, 
     )
     assert question.status_code == 201, question.text
     tests = await client.post(
-        f"{base}/outcome-tests", json={"section": sections[0], "lot": lots[0]}, headers=headers
+        f"{base}/outcome-tests", json={"section": sections[2], "lot": lots[0]}, headers=headers
     )
     assert tests.json() == {"added": 15}
     for lot_id, price in zip(lots, ("81.60", "91.02"), strict=True):

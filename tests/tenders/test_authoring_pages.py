@@ -78,7 +78,11 @@ async def test_an_officer_builds_a_three_lot_tender_through_the_pages(client, pl
             },
         )
         assert response.status_code == 303, response.text
-    for name, kind, weight in (("Quality", "quality", "60"), ("Price", "price", "40")):
+    for name, kind, weight in (
+        ("Quality", "quality", "40"),
+        ("Price", "price", "40"),
+        ("Outcomes", "quality", "20"),
+    ):
         response = await post_form(
             client,
             f"{base}/sections/new",
@@ -115,7 +119,7 @@ async def test_an_officer_builds_a_three_lot_tender_through_the_pages(client, pl
     response = await post_form(
         client,
         f"{base}/outcome-tests",
-        {"section": quality, "lot": str(tender.lots[0].id)},
+        {"section": str(tender.sections[2].id), "lot": str(tender.lots[0].id)},
         page=base,
     )
     assert response.status_code == 303
