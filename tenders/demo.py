@@ -114,9 +114,7 @@ async def _tender(
         outcomes = await authoring.add_section(
             platform, officer, tender_id, {"name": "Outcomes", "kind": "quality", "weight": "20"}
         )
-        await authoring.add_outcome_tests(
-            platform, officer, tender_id, {"section": str(outcomes)}
-        )
+        await authoring.add_outcome_tests(platform, officer, tender_id, {"section": str(outcomes)})
     tender = await authoring.own_tender(officer, tender_id)
     for lot in tender.lots:
         for item in prices:
