@@ -1,12 +1,19 @@
 from piccolo.conf.apps import AppConfig
 
 from app.settings import PROJECT_ROOT
-from evaluation.tables import ConflictDeclaration, PanelMember
+from evaluation.tables import (
+    ConflictDeclaration,
+    Consensus,
+    PanelMember,
+    Score,
+    ScoreSheet,
+    SignOff,
+)
 
 APP_CONFIG = AppConfig(
     app_name="evaluation",
     migrations_folder_path=str(PROJECT_ROOT / "migrations" / "evaluation"),
-    table_classes=[PanelMember, ConflictDeclaration],
+    table_classes=[PanelMember, ConflictDeclaration, Score, ScoreSheet, Consensus, SignOff],
     migration_dependencies=["tenders.piccolo_app"],
     commands=[],
 )

@@ -1,4 +1,5 @@
-"""Piccolo tables of evaluation: panels and conflicts of interest."""
+"""Piccolo tables of evaluation: panels, conflicts of interest, scores, consensus and
+sign-off."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from piccolo.table import Table
 
 from app.tables import Organisation, User
 from evaluation.vocabulary import PanelRole
-from tenders.tables import Lot, Tender
+from tenders.tables import Lot, Question, Submission, Tender
 
 
 class PanelMember(Table):
@@ -48,3 +49,62 @@ class ConflictDeclaration(Table):
     declared_at = Timestamptz()
     #: "<lot id>:<evaluator id>:<organisation id>".
     key = Varchar(length=120, unique=True)
+
+
+class Score(Table):
+    """An evaluator's own mark for one question of one bid in a lot, with its reason."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, index=True, on_delete=OnDelete.restrict)
+    #: The sealed version of the bid that was read.
+    submission = ForeignKey(references=Submission, null=False, on_delete=OnDelete.restrict)
+    question = ForeignKey(references=Question, null=False, on_delete=OnDelete.restrict)
+    evaluator = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    #: "0" to "5", "yes", "partially" or "no", "pass" or "fail", as the question's kind has.
+    mark = Varchar(length=10)
+    rationale = Text()
+    #: The passage of the answer that supports the mark, in the evaluator's choice.
+    quote = Text(default="")
+    updated_at = Timestamptz()
+    #: "<lot id>:<submission id>:<question id>:<evaluator id>".
+    key = Varchar(length=160, unique=True)
+
+
+class ScoreSheet(Table):
+    """An evaluator's scores for a lot, submitted: from then on they are locked."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, index=True, on_delete=OnDelete.restrict)
+    evaluator = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    submitted_at = Timestamptz()
+    #: "<lot id>:<evaluator id>".
+    key = Varchar(length=80, unique=True)
+
+
+class Consensus(Table):
+    """The moderator's agreed mark for one question of one bid, with its reason; the
+    evaluators' own scores stay beside it."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, index=True, on_delete=OnDelete.restrict)
+    submission = ForeignKey(references=Submission, null=False, on_delete=OnDelete.restrict)
+    question = ForeignKey(references=Question, null=False, on_delete=OnDelete.restrict)
+    mark = Varchar(length=10)
+    rationale = Text()
+    moderator = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    decided_at = Timestamptz()
+    #: "<lot id>:<submission id>:<question id>".
+    key = Varchar(length=120, unique=True)
+
+
+class SignOff(Table):
+    """A lot's consensus, signed off by its moderator: the lot's results stand on it."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, unique=True, on_delete=OnDelete.restrict)
+    signed_off_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    signed_off_at = Timestamptz()

@@ -46,6 +46,8 @@ TENDER_STATUS = {
     TenderStatus.PUBLISHED: "active",
     TenderStatus.CLOSED: "active",
     TenderStatus.OPENED: "active",
+    TenderStatus.EVALUATING: "active",
+    TenderStatus.MODERATED: "active",
     TenderStatus.CANCELLED: "cancelled",
 }
 

@@ -21,7 +21,19 @@ class TenderStatus(Labelled):
     CLOSED = "closed"
     #: Bids unsealed by an officer after the deadline.
     OPENED = "opened"
+    #: An evaluator has saved the first score.
+    EVALUATING = "evaluating"
+    #: Every lot with bids has its consensus signed off by its moderator.
+    MODERATED = "moderated"
     CANCELLED = "cancelled"
+
+    @property
+    def bids_opened(self) -> bool:
+        """Past the opening: the bids are unsealed, and the tender is closed for good."""
+        return self in _BIDS_OPENED
+
+
+_BIDS_OPENED = frozenset({TenderStatus.OPENED, TenderStatus.EVALUATING, TenderStatus.MODERATED})
 
 
 class Procedure(Labelled):

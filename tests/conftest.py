@@ -37,7 +37,14 @@ from app.tables import (  # noqa: E402
     SignInAttempt,
     User,
 )
-from evaluation.tables import ConflictDeclaration, PanelMember  # noqa: E402
+from evaluation.tables import (  # noqa: E402
+    ConflictDeclaration,
+    Consensus,
+    PanelMember,
+    Score,
+    ScoreSheet,
+    SignOff,
+)
 from tenders.tables import (  # noqa: E402
     Answer,
     Bid,
@@ -58,6 +65,10 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    SignOff,
+    Consensus,
+    ScoreSheet,
+    Score,
     ConflictDeclaration,
     PanelMember,
     Submission,

@@ -28,7 +28,7 @@ from app.platform import Platform
 from app.tables import User
 from app.templating import london_time
 from app.vocabulary import BUYER_ROLES, AuditAction
-from evaluation.tables import ConflictDeclaration, PanelMember
+from evaluation.tables import ConflictDeclaration, PanelMember, SignOff
 from evaluation.vocabulary import PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, parse_lot_ids, plain_text
@@ -83,8 +83,23 @@ class Seat:
 
 @dataclass(frozen=True)
 class Bidder:
+    """A bid for the lot, as its sealed submission that counts."""
+
     organisation_id: UUID
     name: str
+    bid_id: UUID
+    submission_id: UUID
+    #: The final submission's: the earlier wins a tie.
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """A lot whose bids the actor may read, and the actor's seat on its panel."""
+
+    tender: TenderView
+    lot: LotView
+    role: PanelRole
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,7 @@ async def _council_lot(
     return tender, lot
 
 
-async def _seat_role(lot_id: UUID, user_id: UUID, *, hold: bool = False) -> PanelRole | None:
+async def seat_role(lot_id: UUID, user_id: UUID, *, hold: bool = False) -> PanelRole | None:
     """The person's role on the lot's panel, if any. With ``hold``, inside a write
     transaction, the seat stays as read until commit (PostgreSQL; SQLite writers already
     take turns)."""
@@ -142,13 +157,13 @@ async def _seat_role(lot_id: UUID, user_id: UUID, *, hold: bool = False) -> Pane
     return PanelRole(rows[0]["role"]) if rows else None
 
 
-async def _visible_lot(
+async def visible_lot(
     actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID
 ) -> tuple[TenderView, LotView, PanelRole | None]:
     """A lot of the actor's council that the actor may know of, with the actor's seat on
     its panel: the council's officers see every lot, anyone else only their own."""
     tender, lot = await _council_lot(actor, tender_id, lot_id)
-    role = await _seat_role(lot.id, actor.id)
+    role = await seat_role(lot.id, actor.id)
     if role is None and not actor.is_officer:
         raise NotFound()
     return tender, lot, role
@@ -262,6 +277,10 @@ async def assign(
             raise InvalidTransition("Publish the tender before you form its panels")
         if tender.stored_status is TenderStatus.CANCELLED:
             raise InvalidTransition("This tender is cancelled: its panels cannot change")
+        if await SignOff.exists().where(SignOff.lot == lot.id):
+            raise InvalidTransition(
+                "This lot's consensus has been signed off: its panel cannot change"
+            )
         wanted = await _chosen_panel(officer, evaluators, moderator)
         if not database.is_sqlite():
             # One officer at a time changes a lot's panel, so it never has two moderators.
@@ -357,15 +376,25 @@ async def my_lots(actor: CurrentUser) -> list[Seat]:
 # Bidders and conflicts of interest ----------------------------------------------------
 
 
-async def _bidders(tender_id: UUID, lot_id: UUID) -> list[Bidder]:
+async def lot_bidders(tender_id: UUID, lot_id: UUID) -> list[Bidder]:
+    """The lot's bids by the bidder's name, with no check of who asks."""
     rows = await current_submissions(
         tender_id,
+        Submission.id,
+        Submission.bid,
+        Submission.received_at,
         Submission.lots,
         Submission.bid.organisation.id.as_alias("organisation_id"),
         Submission.bid.organisation.name.as_alias("organisation_name"),
     )
     bidders = [
-        Bidder(as_uuid(row["organisation_id"]), row["organisation_name"])
+        Bidder(
+            as_uuid(row["organisation_id"]),
+            row["organisation_name"],
+            as_uuid(row["bid"]),
+            as_uuid(row["id"]),
+            row["received_at"],
+        )
         for row in rows
         if lot_id in parse_lot_ids(row["lots"])
     ]
@@ -379,13 +408,13 @@ async def bidders(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID)
     Raises ``NotFound`` (not a lot the actor may know of) and ``NotPermitted`` (before
     opening: even the bidders' names are sealed).
     """
-    tender, lot, _ = await _visible_lot(actor, tender_id, lot_id)
+    tender, lot, _ = await visible_lot(actor, tender_id, lot_id)
     require_opened(tender)
-    return await _bidders(tender.id, lot.id)
+    return await lot_bidders(tender.id, lot.id)
 
 
 def _cleaned_declarations(
-    declarations: Mapping[UUID | str, tuple[bool, str]], lot_bidders: Sequence[Bidder]
+    declarations: Mapping[UUID | str, tuple[bool, str]], bidders: Sequence[Bidder]
 ) -> dict[UUID, tuple[bool, str]]:
     """Each bidder's declaration, cleaned. Raises ``Invalid`` keyed ``org-<id>`` for a
     bidder left out (or an organisation that is not a bidder) and ``description-<id>``."""
@@ -398,7 +427,7 @@ def _cleaned_declarations(
             errors[f"org-{key}"] = OTHER_BIDDER
             continue
         given[organisation] = (bool(conflict), plain_text(description) if conflict else "")
-    names = {bidder.organisation_id: bidder.name for bidder in lot_bidders}
+    names = {bidder.organisation_id: bidder.name for bidder in bidders}
     for organisation in given.keys() - names.keys():
         errors[f"org-{organisation}"] = OTHER_BIDDER
     for organisation, name in names.items():
@@ -436,16 +465,16 @@ async def declare(
     lot's panel, or before opening) and ``Invalid`` (``org-<id>`` for a bidder left out or
     a declared conflict withdrawn, ``description-<id>``).
     """
-    tender, lot, role = await _visible_lot(member, tender_id, lot_id)
+    tender, lot, role = await visible_lot(member, tender_id, lot_id)
     if role is None:
         raise NotPermitted(NOT_ON_PANEL)
     require_opened(tender)
-    lot_bidders = await _bidders(tender.id, lot.id)
-    given = _cleaned_declarations(declarations, lot_bidders)
+    bidding = await lot_bidders(tender.id, lot.id)
+    given = _cleaned_declarations(declarations, bidding)
     async with database.write_transaction():
         # Held until commit: the member's declarations are written one post at a time,
         # and not while the officer takes the member off the panel.
-        if await _seat_role(lot.id, member.id, hold=True) is None:
+        if await seat_role(lot.id, member.id, hold=True) is None:
             raise NotPermitted(NOT_ON_PANEL)
         stored = {
             as_uuid(row["organisation"]): row
@@ -455,7 +484,7 @@ async def declare(
         }
         errors: dict[str, str] = {}
         changes: list[tuple[Bidder, bool, str]] = []
-        for bidder in lot_bidders:
+        for bidder in bidding:
             conflict, description = given[bidder.organisation_id]
             before = stored.get(bidder.organisation_id)
             if before is None or (conflict and not before["conflict"]):
@@ -556,16 +585,14 @@ async def conflicts_record(officer: CurrentUser, tender_id: str | UUID) -> list[
     )
 
 
-async def require_cleared(
-    actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID
-) -> PanelRole:
-    """The actor's role on the lot's panel, once they may read its bids: opened, and a
-    declaration against every bidder with no conflict among them (rule 7).
+async def require_cleared(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID) -> Cleared:
+    """The lot and the actor's role on its panel, once they may read its bids: opened, and
+    a declaration against every bidder with no conflict among them (rule 7).
 
     Raises ``NotFound`` (not a lot the actor may know of) and ``NotPermitted`` (not on the
     lot's panel, before opening, declarations missing, or a conflict declared).
     """
-    tender, lot, role = await _visible_lot(actor, tender_id, lot_id)
+    tender, lot, role = await visible_lot(actor, tender_id, lot_id)
     if role is None:
         raise NotPermitted(NOT_ON_PANEL)
     require_opened(tender)
@@ -575,6 +602,6 @@ async def require_cleared(
     if any(row["conflict"] for row in rows):
         raise NotPermitted(CONFLICTED)
     declared = {as_uuid(row["organisation"]) for row in rows}
-    if any(b.organisation_id not in declared for b in await _bidders(tender.id, lot.id)):
+    if any(b.organisation_id not in declared for b in await lot_bidders(tender.id, lot.id)):
         raise NotPermitted(DECLARE_FIRST)
-    return role
+    return Cleared(tender, lot, role)

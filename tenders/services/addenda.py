@@ -63,7 +63,7 @@ def _refuse_unless_live(tender: TenderView, now: datetime, doing: str) -> None:
     status = tender.status(now)
     if status is TenderStatus.CANCELLED:
         raise InvalidTransition(f"This tender has been cancelled, so you cannot {doing}")
-    if status in (TenderStatus.CLOSED, TenderStatus.OPENED):
+    if status is TenderStatus.CLOSED or status.bids_opened:
         assert tender.submission_deadline is not None
         raise InvalidTransition(
             f"This tender closed at {london_time(tender.submission_deadline)}, "

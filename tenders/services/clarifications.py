@@ -116,7 +116,7 @@ def _refuse_unless_open(tender: TenderView, now: datetime) -> None:
     status = tender.status(now)
     if status is TenderStatus.CANCELLED:
         raise InvalidTransition("This tender has been cancelled")
-    if status in (TenderStatus.CLOSED, TenderStatus.OPENED):
+    if status is TenderStatus.CLOSED or status.bids_opened:
         assert tender.submission_deadline is not None
         raise InvalidTransition(f"This tender closed at {london_time(tender.submission_deadline)}")
 
@@ -380,7 +380,7 @@ def _refuse_unless_answerable(tender: TenderView, now: datetime) -> None:
     status = tender.status(now)
     if status is TenderStatus.CANCELLED:
         raise InvalidTransition("This tender has been cancelled")
-    if status in (TenderStatus.CLOSED, TenderStatus.OPENED):
+    if status is TenderStatus.CLOSED or status.bids_opened:
         assert tender.submission_deadline is not None
         raise InvalidTransition(
             f"This tender closed at {london_time(tender.submission_deadline)}, "

@@ -241,7 +241,7 @@ class OpenedBid:
 
 
 def require_opened(tender: TenderView) -> None:
-    if tender.stored_status is not TenderStatus.OPENED:
+    if not tender.stored_status.bids_opened:
         raise NotPermitted(SEALED)
 
 
@@ -303,17 +303,33 @@ async def _sealed(
     return tender, found, json.loads(row["content"])
 
 
-async def _record_read(
-    platform: Platform, actor: CurrentUser, bid: OpenedBid, details: dict[str, Any]
+async def record_read(
+    platform: Platform,
+    actor: CurrentUser,
+    bid_id: UUID,
+    submission_id: UUID,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
+    """Write a read of a bid's sealed content to the audit log, in a transaction of its
+    own, before the content is returned (rule 14)."""
     async with database.write_transaction():
         await record(
             platform,
             actor,
             AuditAction.BID_CONTENT_READ,
-            bid.bid_id,
-            {"submission": bid.submission_id, **details},
+            bid_id,
+            {"submission": submission_id, **(details or {})},
         )
+
+
+def find_evidence(content: Mapping[str, Any], sha256: str) -> dict[str, Any]:
+    """An evidence file the sealed content names ({sha256, name, type, size})."""
+    for lot in content["lots"]:
+        for answer in lot["answers"]:
+            for evidence in answer["evidence"]:
+                if evidence["sha256"] == sha256:
+                    return evidence
+    raise NotFound()
 
 
 async def read_bid(
@@ -322,7 +338,7 @@ async def read_bid(
     """A bid's sealed content for an officer of the council, once opened. The read is
     written to the audit log before the content is returned."""
     tender, found, content = await _sealed(actor, tender_id, bid_id)
-    await _record_read(platform, actor, found, {})
+    await record_read(platform, actor, found.bid_id, found.submission_id)
     return SealedBid(tender, found, content)
 
 
@@ -336,12 +352,12 @@ async def sealed_file(
     """An evidence file of an opened bid ({sha256, name, type, size}). The read is audited
     with the file it names, once the file is known to be in the sealed bid."""
     _, found, content = await _sealed(actor, tender_id, bid_id)
-    for lot in content["lots"]:
-        for answer in lot["answers"]:
-            for evidence in answer["evidence"]:
-                if evidence["sha256"] == sha256:
-                    await _record_read(
-                        platform, actor, found, {"file": sha256, "name": evidence["name"]}
-                    )
-                    return evidence
-    raise NotFound()
+    evidence = find_evidence(content, sha256)
+    await record_read(
+        platform,
+        actor,
+        found.bid_id,
+        found.submission_id,
+        {"file": sha256, "name": evidence["name"]},
+    )
+    return evidence

@@ -254,11 +254,14 @@ _LOT_MATCHES = "tender.id IN (SELECT lot.tender FROM lot WHERE {})"
 _DISTRICT = "'|' || lot.districts || '|' LIKE {} ESCAPE '\\'"
 
 
+#: Published tenders, and closed ones whose bids an officer has unsealed.
+_LISTED = [str(s) for s in TenderStatus if s is TenderStatus.PUBLISHED or s.bids_opened]
+
+
 def _where(search: OpportunitySearch, now: datetime, *, sqlite: bool) -> QueryString:
     """The WHERE clause of a search, its values kept apart as parameters."""
     clauses = [
-        # Opened tenders are closed ones whose bids an officer has unsealed.
-        _any_of("tender.status", [str(TenderStatus.PUBLISHED), str(TenderStatus.OPENED)]),
+        _any_of("tender.status", _LISTED),
         QueryString("tender.published_at IS NOT NULL"),
         QueryString(
             "tender.submission_deadline > {}"
@@ -374,9 +377,9 @@ async def _councils() -> tuple[Council, ...]:
             Organisation.kind == OrganisationKind.BUYER,
             WhereRaw(
                 "EXISTS (SELECT 1 FROM tender WHERE tender.buyer = organisation.id"
-                " AND tender.status IN ({}, {}) AND tender.published_at IS NOT NULL)",
-                str(TenderStatus.PUBLISHED),
-                str(TenderStatus.OPENED),
+                f" AND tender.status IN ({', '.join('{}' for _ in _LISTED)})"
+                " AND tender.published_at IS NOT NULL)",
+                *_LISTED,
             ),
         )
         .order_by(Organisation.name)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from app import accounts
 from app.accounts import CurrentUser
 from app.audit import verify
 from app.clock import FixedClock
@@ -30,7 +28,8 @@ from evaluation.vocabulary import PanelRole
 from tenders.services import addenda, bids, opening, submissions
 from tenders.services.opening import SEALED
 from tenders.services.views import TenderView
-from tests.conftest import PASSWORD, buyer_officer, provider_user
+from tests.conftest import buyer_officer, provider_user
+from tests.evaluation.factories import colleague, open_tender
 from tests.tenders.bid_factories import submitted_bid
 from tests.tenders.factories import DEADLINE, draft_tender, published_tender
 
@@ -40,21 +39,6 @@ async def events(action: AuditAction) -> list[dict[str, Any]]:
         await AuditEvent.select().where(AuditEvent.action == str(action)).order_by(AuditEvent.seq)
     )
     return [json.loads(row["body"]) for row in rows]
-
-
-async def colleague(
-    platform: Platform, officer: CurrentUser, name: str, role: str = "evaluator"
-) -> CurrentUser:
-    email = f"{name.lower().replace(' ', '.')}@staffordshire.example"
-    added = await accounts.add_colleague(
-        platform, officer, {"name": name, "email": email, "role": role, "password": PASSWORD}
-    )
-    return replace(officer, id=added.id, email=added.email, name=added.name, role=added.role)
-
-
-async def open_tender(platform: Platform, clock: FixedClock, officer: CurrentUser, tender_id: UUID):
-    clock.instant = DEADLINE
-    assert (await opening.open_bids(platform, officer, tender_id)).opened
 
 
 @pytest.fixture
@@ -466,9 +450,11 @@ async def test_bidders_of_a_lot_are_its_current_submissions(
     await submissions.withdraw(platform, ashby, ashby_bid, "We cannot staff it")
     await open_tender(platform, clock, officer, tender.id)
 
-    assert await panels.bidders(officer, tender.id, first.id) == [
-        panels.Bidder(provider.organisation_id, "Moorlands Supported Living CIC")
-    ]
+    (only,) = await panels.bidders(officer, tender.id, first.id)
+    assert (only.organisation_id, only.name) == (
+        provider.organisation_id,
+        "Moorlands Supported Living CIC",
+    )
     assert [b.name for b in await panels.bidders(officer, tender.id, second.id)] == [
         "Lichfield Homecare",
         "Moorlands Supported Living CIC",
@@ -522,7 +508,7 @@ async def test_an_evaluator_declares_against_every_bidder_and_is_cleared(
         {str(k): v for k, v in no_conflict_with(provider, lichfield).items()},
     )
 
-    assert await panels.require_cleared(amy, tender.id, lot.id) is PanelRole.EVALUATOR
+    assert (await panels.require_cleared(amy, tender.id, lot.id)).role is PanelRole.EVALUATOR
     declared = await events(AuditAction.EVALUATION_CONFLICT_DECLARE)
     assert sorted(e["details"]["organisation"] for e in declared) == sorted(
         [str(provider.organisation_id), str(lichfield.organisation_id)]
@@ -543,7 +529,7 @@ async def test_the_moderator_declares_too(
         await panels.require_cleared(mo, tender.id, lot.id)
     assert refused.value.message == DECLARE_FIRST
     await panels.declare(platform, mo, tender.id, lot.id, no_conflict_with(provider, lichfield))
-    assert await panels.require_cleared(mo, tender.id, lot.id) is PanelRole.MODERATOR
+    assert (await panels.require_cleared(mo, tender.id, lot.id)).role is PanelRole.MODERATOR
 
 
 async def test_a_declaration_must_cover_every_bidder(
