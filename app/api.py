@@ -22,6 +22,7 @@ from app.schemas import (
     TokenResponse,
 )
 from app.tokens import Scope
+from evaluation.api import API_CONTROLLERS as EVALUATION_API_CONTROLLERS
 from tenders.api import API_CONTROLLERS as TENDER_API_CONTROLLERS
 
 
@@ -146,6 +147,6 @@ class ColleagueApi(Controller):
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[AccountApi, ColleagueApi, *TENDER_API_CONTROLLERS],
+    route_handlers=[AccountApi, ColleagueApi, *TENDER_API_CONTROLLERS, *EVALUATION_API_CONTROLLERS],
     dependencies={"platform": PLATFORM},
 )

@@ -24,6 +24,7 @@ from app.sessions import renew_session_cookie, session_middleware
 from app.settings import PROJECT_ROOT, Settings
 from app.templating import make_engine
 from app.web import WEB_CONTROLLERS
+from evaluation.web import WEB_CONTROLLERS as EVALUATION_WEB_CONTROLLERS
 from tenders.web import WEB_CONTROLLERS as TENDER_WEB_CONTROLLERS
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
@@ -49,6 +50,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             *WEB_CONTROLLERS,
             *TENDER_WEB_CONTROLLERS,
+            *EVALUATION_WEB_CONTROLLERS,
             api_router,
             create_static_files_router(path="/static/govuk", directories=[GOVUK_DIST]),
             create_static_files_router(

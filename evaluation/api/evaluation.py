@@ -1,0 +1,3 @@
+"""API: placeholder until written."""
+
+CONTROLLERS: list = []

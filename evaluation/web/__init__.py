@@ -1,0 +1,10 @@
+"""HTML controllers of evaluation, one module per concern; each exports ``CONTROLLERS``."""
+
+from evaluation.web import moderation, panels, results, scoring
+
+WEB_CONTROLLERS = [
+    *panels.CONTROLLERS,
+    *scoring.CONTROLLERS,
+    *moderation.CONTROLLERS,
+    *results.CONTROLLERS,
+]

@@ -1,0 +1,3 @@
+"""Pages: placeholder until written."""
+
+CONTROLLERS: list = []
