@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import click
@@ -16,6 +17,7 @@ from app.errors import Invalid
 from app.platform import Platform
 from app.settings import settings_from_env
 from app.tables import User
+from evaluation import demo as evaluation_demo
 from tenders import demo as tender_demo
 
 T = TypeVar("T")
@@ -139,8 +141,9 @@ async def _load_demo(platform: Platform) -> bool:
     council_officer = await accounts.create_buyer(
         platform, demo_data.COUNCIL, officer.name, officer.email, officer.password
     )
+    colleagues = []
     for evaluator in demo_data.COUNCIL_EVALUATORS:
-        await accounts.add_colleague(
+        added = await accounts.add_colleague(
             platform,
             council_officer,
             {
@@ -150,8 +153,13 @@ async def _load_demo(platform: Platform) -> bool:
                 "password": evaluator.password,
             },
         )
+        colleagues.append(
+            replace(
+                council_officer, id=added.id, email=added.email, name=added.name, role=added.role
+            )
+        )
     await tender_demo.load(platform, council_officer)
-    for provider in demo_data.PROVIDERS:
+    providers = [
         await accounts.register_provider(
             platform,
             {
@@ -162,6 +170,10 @@ async def _load_demo(platform: Platform) -> bool:
                 "password": provider.user.password,
             },
         )
+        for provider in demo_data.PROVIDERS
+    ]
+    *evaluators, moderator = colleagues
+    await evaluation_demo.load(platform, council_officer, evaluators, moderator, providers)
     return True
 
 

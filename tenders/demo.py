@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
+from uuid import UUID
 
 from app.accounts import CurrentUser
 from app.clock import LONDON, FixedClock
@@ -34,7 +35,7 @@ def _when(name: str, moment: datetime) -> dict[str, str]:
     }
 
 
-def _weekday_noon(start: datetime, days: int) -> datetime:
+def weekday_noon(start: datetime, days: int) -> datetime:
     """Noon, London time, on the first working day at least ``days`` after ``start``."""
     day = (start.astimezone(LONDON) + timedelta(days=days)).date()
     while day.weekday() >= 5 or bank_holiday(day):
@@ -42,7 +43,22 @@ def _weekday_noon(start: datetime, days: int) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=LONDON)
 
 
-async def _tender(
+def details(
+    title: str, reference: str, description: str, months: str, value: str, closes: datetime
+) -> dict[str, str]:
+    """A tender's details form, its questions closing a week before its bids."""
+    return {
+        "title": title,
+        "reference": reference,
+        "description": description,
+        "contract_months": months,
+        "estimated_value": value,
+        **_when("submission_deadline", closes),
+        **_when("clarification_deadline", closes - timedelta(days=7)),
+    }
+
+
+async def build_tender(
     platform: Platform,
     officer: CurrentUser,
     details: Mapping[str, str],
@@ -51,7 +67,9 @@ async def _tender(
     *,
     outcome_tests: bool,
     publish: bool,
-) -> None:
+) -> UUID:
+    """A tender as an officer builds it: lots, sections (Quality, Price, Social value, and
+    Outcomes with the councils' outcome tests), questions and prices; perhaps published."""
     tender_id = str(await authoring.create_tender(platform, officer, details))
     for lot in lots:
         await authoring.add_lot(platform, officer, tender_id, lot)
@@ -121,24 +139,12 @@ async def _tender(
             await authoring.add_price_item(platform, officer, tender_id, str(lot.id), item)
     if publish:
         await authoring.publish(platform, officer, tender_id)
+    return UUID(tender_id)
 
 
 async def load(platform: Platform, officer: CurrentUser) -> None:
     now = platform.clock.now()
-    deadline = _weekday_noon(now, 24)
-
-    def details(
-        title: str, reference: str, description: str, months: str, value: str, closes: datetime
-    ) -> dict[str, str]:
-        return {
-            "title": title,
-            "reference": reference,
-            "description": description,
-            "contract_months": months,
-            "estimated_value": value,
-            **_when("submission_deadline", closes),
-            **_when("clarification_deadline", closes - timedelta(days=7)),
-        }
+    deadline = weekday_noon(now, 24)
 
     children = [
         {
@@ -156,7 +162,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
             ("Emergency care", "emergency_care"),
         )
     ]
-    await _tender(
+    await build_tender(
         platform,
         officer,
         details(
@@ -200,7 +206,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
         for group in ("North", "South")
         for band in ("highly_complex", "complex", "less_complex")
     ]
-    await _tender(
+    await build_tender(
         platform,
         officer,
         details(
@@ -210,7 +216,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
             "and complexity band. About 416 placements with 53 providers today, £23.4m a year.",
             "60",
             "£23,400,000",
-            _weekday_noon(now, 28),
+            weekday_noon(now, 28),
         ),
         supported,
         [
@@ -242,7 +248,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
         outcome_tests=False,
         publish=True,
     )
-    await _tender(
+    await build_tender(
         platform,
         officer,
         details(
@@ -251,7 +257,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
             "Draft: domiciliary care for adults in Tamworth, with minimum call lengths.",
             "24",
             "£1,200,000",
-            _weekday_noon(now, 45),
+            weekday_noon(now, 45),
         ),
         [
             {
@@ -275,7 +281,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
     )
     # A tender that has already closed: built and published six weeks ago.
     past = FixedClock(now - timedelta(days=42))
-    await _tender(
+    await build_tender(
         replace(platform, clock=past),
         officer,
         details(
@@ -284,7 +290,7 @@ async def load(platform: Platform, officer: CurrentUser) -> None:
             "Respite in Shared Lives carers' homes across the south of the county.",
             "24",
             "£400,000",
-            _weekday_noon(past.now(), 21),
+            weekday_noon(past.now(), 21),
         ),
         [
             {

@@ -13,8 +13,9 @@ from app import accounts
 from app.errors import Invalid
 from app.tables import Organisation, User
 from app.vocabulary import OrganisationKind, Role
+from evaluation.tables import ConflictDeclaration, PanelMember
 from tenders.lifecycle import effective_status
-from tenders.tables import Lot, Tender
+from tenders.tables import Lot, Submission, Tender
 from tenders.vocabulary import TenderStatus
 
 CARETENDER = str(Path(sys.executable).with_name("caretender"))
@@ -89,8 +90,21 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
         "Supported living block contracts",
         "Home care in Tamworth",
         "Shared Lives respite",
+        "Children's overnight short breaks",
     }
     assert tenders["Home care in Tamworth"]["status"] == TenderStatus.DRAFT
+    # Ready to evaluate: three bids opened, a panel of two evaluators and a moderator
+    # cleared of conflicts.
+    evaluating = tenders["Children's overnight short breaks"]
+    assert evaluating["status"] == TenderStatus.OPENED
+    assert await Submission.count().where(Submission.tender == evaluating["id"]) == 3
+    assert await PanelMember.count().where(PanelMember.tender == evaluating["id"]) == 3
+    assert (
+        await ConflictDeclaration.count().where(
+            ConflictDeclaration.tender == evaluating["id"], ConflictDeclaration.conflict.eq(False)
+        )
+        == 9
+    )
     closed = tenders["Shared Lives respite"]
     assert (
         effective_status(
