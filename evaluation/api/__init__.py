@@ -1,5 +1,11 @@
-"""JSON controllers of evaluation under /api/v1; each module exports ``CONTROLLERS``."""
+"""JSON controllers of evaluation under /api/v1, one module per concern; each exports
+``CONTROLLERS``."""
 
-from evaluation.api import evaluation
+from evaluation.api import moderation, panels, results, scoring
 
-API_CONTROLLERS = [*evaluation.CONTROLLERS]
+API_CONTROLLERS = [
+    *panels.CONTROLLERS,
+    *scoring.CONTROLLERS,
+    *moderation.CONTROLLERS,
+    *results.CONTROLLERS,
+]

@@ -34,6 +34,7 @@ from evaluation.services.scores import (
     ScoreInput,
     ScoreView,
     clean_entry,
+    hold_lot,
     load_scores,
     lot_questions,
     submitted_sheets,
@@ -230,6 +231,7 @@ async def _moderating(
 async def _hold(actor: CurrentUser, tender: TenderView, lot: LotView) -> Grid:
     """Inside a write transaction: still the lot's moderator, the lot not signed off, every
     evaluator's scores submitted; the grid as it stands."""
+    await hold_lot(lot.id)
     if await seat_role(lot.id, actor.id, hold=True) is not PanelRole.MODERATOR:
         raise NotPermitted(MODERATOR_ONLY)
     current = await _grid(tender, lot, moderating=True)

@@ -309,10 +309,20 @@ def clean_entry(
     return mark, rationale, quote
 
 
+async def hold_lot(lot_id: UUID) -> None:
+    """Inside a write transaction, before holding a seat (PostgreSQL): a share of the lot's
+    row, which the score's foreign key takes later anyway. The officer changing the panel
+    locks the lot's row and then its seats: taken in the other order, a save beside it
+    deadlocks."""
+    if not database.is_sqlite():
+        await database.fetch("SELECT id FROM lot WHERE id = {} FOR KEY SHARE", lot_id)
+
+
 async def _hold_seat(cleared: Cleared, evaluator: CurrentUser) -> None:
     """Inside a write transaction: still an evaluator of the lot, and not yet submitted.
     The seat row stays as read until commit (PostgreSQL), so that saving and submitting,
     and the officer changing the panel, take turns."""
+    await hold_lot(cleared.lot.id)
     if await seat_role(cleared.lot.id, evaluator.id, hold=True) is not PanelRole.EVALUATOR:
         raise NotPermitted("You are no longer an evaluator of this lot")
     submitted = (await submitted_sheets(cleared.lot.id)).get(evaluator.id)

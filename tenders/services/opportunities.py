@@ -377,9 +377,8 @@ async def _councils() -> tuple[Council, ...]:
             Organisation.kind == OrganisationKind.BUYER,
             WhereRaw(
                 "EXISTS (SELECT 1 FROM tender WHERE tender.buyer = organisation.id"
-                f" AND tender.status IN ({', '.join('{}' for _ in _LISTED)})"
-                " AND tender.published_at IS NOT NULL)",
-                *_LISTED,
+                " AND {} AND tender.published_at IS NOT NULL)",
+                _any_of("tender.status", _LISTED),
             ),
         )
         .order_by(Organisation.name)

@@ -1,3 +1,0 @@
-"""API: placeholder until written."""
-
-CONTROLLERS: list = []
