@@ -16,3 +16,18 @@ class PanelRole(StrEnum):
     @property
     def label(self) -> str:
         return {PanelRole.EVALUATOR: "Evaluator", PanelRole.MODERATOR: "Moderator"}[self]
+
+
+class Clearance(StrEnum):
+    """Where a panel member stands with a lot's bids (rule 7)."""
+
+    #: Not yet opened: nobody reads the bids.
+    SEALED = "sealed"
+    #: The tender was cancelled.
+    CANCELLED = "cancelled"
+    #: Opened, and the member has not yet declared against every bidder.
+    DECLARE = "declare"
+    #: The member declared a conflict with a bidder: kept out of the lot's bids.
+    CONFLICTED = "conflicted"
+    #: Declared no conflict with any bidder: may read the bids.
+    CLEARED = "cleared"

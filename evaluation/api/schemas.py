@@ -22,7 +22,7 @@ from evaluation import marks
 from evaluation.scoring import FlagKind, points
 from evaluation.services.moderation import ConsensusView, SignedOff
 from evaluation.services.panels import Bidder
-from evaluation.services.scores import ScoreView
+from evaluation.services.scores import ScoreView, missing_key
 from evaluation.vocabulary import PanelRole
 from tenders.services.views import LotView, QuestionView, TenderView
 from tenders.vocabulary import QuestionKind, SectionKind, TenderStatus
@@ -524,7 +524,7 @@ def signed_off(view: SignedOff) -> SignOffOut:
 
 
 def missing(bid: Bidder, question: QuestionView, message: str) -> MissingMark:
-    return MissingMark(bid.bid_id, question.id, f"bid-{bid.bid_id}-question-{question.id}", message)
+    return MissingMark(bid.bid_id, question.id, missing_key(bid, question), message)
 
 
 # Field errors named after the request ---------------------------------------------------

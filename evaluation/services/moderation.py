@@ -34,17 +34,18 @@ from evaluation.services.scores import (
     ScoreInput,
     ScoreView,
     clean_entry,
-    hold_lot,
     load_scores,
     lot_questions,
+    missing_key,
+    sealed_lot_answers,
     submitted_sheets,
 )
 from evaluation.tables import Consensus, PanelMember, SignOff
 from evaluation.vocabulary import PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, parse_lot_ids
-from tenders.services.opening import current_submissions
-from tenders.services.views import LotView, QuestionView, TenderView, as_uuid
+from tenders.services.opening import current_submissions, record_read
+from tenders.services.views import LotView, QuestionView, TenderView, as_uuid, load_tender
 from tenders.tables import Submission, Tender
 from tenders.vocabulary import TenderStatus
 
@@ -113,6 +114,18 @@ class Grid:
     def ready(self) -> bool:
         """Every evaluator has submitted: consensus can be recorded."""
         return bool(self.evaluators) and not self.waiting_for
+
+    @property
+    def not_ready(self) -> str | None:
+        """Why consensus cannot be recorded yet, in words; None when it can."""
+        if not self.evaluators:
+            return "The lot has no evaluators: the officer assigns them first"
+        if self.waiting_for:
+            return (
+                "Consensus can be recorded once every evaluator has submitted their scores. "
+                f"Waiting for: {', '.join(self.waiting_for)}"
+            )
+        return None
 
     @property
     def flagged(self) -> int:
@@ -231,20 +244,45 @@ async def _moderating(
 async def _hold(actor: CurrentUser, tender: TenderView, lot: LotView) -> Grid:
     """Inside a write transaction: still the lot's moderator, the lot not signed off, every
     evaluator's scores submitted; the grid as it stands."""
-    await hold_lot(lot.id)
     if await seat_role(lot.id, actor.id, hold=True) is not PanelRole.MODERATOR:
         raise NotPermitted(MODERATOR_ONLY)
     current = await _grid(tender, lot, moderating=True)
+    refuse_unready(current)
+    return current
+
+
+def refuse_unready(current: Grid) -> None:
+    """Raises ``Conflict`` (signed off) and ``InvalidTransition`` (not ready: ``not_ready``)."""
     if current.signed_off is not None:
         raise Conflict(SIGNED_OFF.format(london_time(current.signed_off.at)))
-    if not current.evaluators:
-        raise InvalidTransition("The lot has no evaluators: the officer assigns them first")
-    if current.waiting_for:
-        raise InvalidTransition(
-            "Consensus can be recorded once every evaluator has submitted their scores. "
-            f"Waiting for: {', '.join(current.waiting_for)}"
-        )
-    return current
+    if reason := current.not_ready:
+        raise InvalidTransition(reason)
+
+
+async def bid_answers(
+    platform: Platform,
+    moderator: CurrentUser,
+    tender_id: str | UUID,
+    lot_id: str | UUID,
+    bid_id: str | UUID,
+) -> dict[UUID, Mapping[str, Any]]:
+    """A bid's sealed answers for the lot by question id, for its moderator to read beside
+    the evaluators' marks. The read is audited.
+
+    Raises ``NotFound`` (not a bid of a lot the moderator may know of) and ``NotPermitted``
+    (not the lot's moderator, or not cleared).
+    """
+    tender, lot = await _moderating(moderator, tender_id, lot_id)
+    bid = _find_bid(await lot_bidders(tender.id, lot.id), bid_id)
+    answers = await sealed_lot_answers(bid, lot.id)
+    await record_read(
+        platform,
+        moderator,
+        bid.bid_id,
+        bid.submission_id,
+        {"lot": lot.id, "role": PanelRole.MODERATOR},
+    )
+    return answers
 
 
 def _find_bid(bids: Sequence[Bidder], bid_id: str | UUID) -> Bidder:
@@ -274,6 +312,8 @@ async def record(
     """
     tender, lot = await _moderating(moderator, tender_id, lot_id)
     bid = _find_bid(await lot_bidders(tender.id, lot.id), bid_id)
+    # Signed off or not ready is said as such, whatever the form holds.
+    refuse_unready(await _grid(tender, lot, moderating=True))
     questions = {q.id: q for q in lot_questions(tender, lot)}
     errors: dict[str, str] = {}
     cleaned: dict[UUID, tuple[str, str, str] | None] = {}
@@ -284,7 +324,7 @@ async def record(
             errors["consensus"] = "Record the consensus for the questions of this lot only"
             continue
         cleaned[question.id] = clean_entry(
-            question, ScoreInput(entry.mark, entry.rationale), None, errors
+            question, ScoreInput(entry.mark, entry.rationale), None, errors, whose="the consensus"
         )
     if errors:
         raise Invalid(errors)
@@ -368,10 +408,7 @@ async def sign_off(
             return await _grid(tender, lot, moderating=True)
         if missing := current.missing:
             raise Invalid(
-                {
-                    f"bid-{cell.bid.bid_id}-question-{cell.question.id}": missing_message(cell)
-                    for cell in missing
-                }
+                {missing_key(cell.bid, cell.question): missing_message(cell) for cell in missing}
             )
         await database.insert(
             SignOff,
@@ -396,7 +433,10 @@ async def sign_off(
             },
         )
         await _moderated_when_done(platform, moderator, tender)
-    return await _grid(tender, lot, moderating=True)
+    # Perhaps moderated now: the grid shows the tender as it is.
+    fresh = await load_tender(tender.id)
+    assert fresh is not None
+    return await _grid(fresh, lot, moderating=True)
 
 
 async def _moderated_when_done(

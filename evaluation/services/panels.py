@@ -27,12 +27,17 @@ from app.errors import Invalid, InvalidTransition, NotFound, NotPermitted
 from app.platform import Platform
 from app.tables import User
 from app.templating import london_time
-from app.vocabulary import BUYER_ROLES, AuditAction
+from app.vocabulary import BUYER_ROLES, AuditAction, Role
 from evaluation.tables import ConflictDeclaration, PanelMember, SignOff
-from evaluation.vocabulary import PanelRole
+from evaluation.vocabulary import Clearance, PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, parse_lot_ids, plain_text
-from tenders.services.opening import council_tender, current_submissions, require_opened
+from tenders.services.opening import (
+    SEALED,
+    council_tender,
+    current_submissions,
+    require_opened,
+)
 from tenders.services.views import LotView, TenderView, as_uuid
 from tenders.tables import Submission
 from tenders.vocabulary import TenderStatus
@@ -54,6 +59,8 @@ class Member:
     user_id: UUID
     name: str
     email: str
+    #: At the council: an officer or an evaluator.
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,16 @@ async def _council_lot(
 async def seat_role(lot_id: UUID, user_id: UUID, *, hold: bool = False) -> PanelRole | None:
     """The person's role on the lot's panel, if any. With ``hold``, inside a write
     transaction, the seat stays as read until commit (PostgreSQL; SQLite writers already
-    take turns)."""
+    take turns).
+
+    Holding takes a share of the lot's row first: ``assign`` locks the lot's row and then
+    its seats, and what the member then writes refers to the lot (its foreign key shares
+    the row anyway), so taking them in the other order would deadlock beside it."""
     query = PanelMember.select(PanelMember.role).where(
         PanelMember.key == member_key(lot_id, user_id)
     )
     if hold and not database.is_sqlite():
+        await database.fetch("SELECT id FROM lot WHERE id = {} FOR KEY SHARE", lot_id)
         query = query.lock_rows()
     rows = await query
     return PanelRole(rows[0]["role"]) if rows else None
@@ -220,6 +232,25 @@ async def _chosen_panel(
     }
 
 
+async def candidates(officer: CurrentUser) -> list[Member]:
+    """Everyone at the officer's council who may sit on a panel, by name.
+
+    Raises ``NotPermitted`` (not a council's officer)."""
+    if not (officer.is_buyer and officer.is_officer):
+        raise NotPermitted()
+    rows = (
+        await User.select(User.id, User.name, User.email, User.role)
+        .where(
+            User.organisation == officer.organisation_id,
+            User.role.is_in(list(BUYER_ROLES)),
+        )
+        .order_by(User.name)
+    )
+    return [
+        Member(as_uuid(row["id"]), row["name"], row["email"], Role(row["role"])) for row in rows
+    ]
+
+
 async def _lot_panels(tender: TenderView, lot_ids: Sequence[UUID]) -> list[LotPanel]:
     rows = (
         await PanelMember.select(
@@ -228,6 +259,7 @@ async def _lot_panels(tender: TenderView, lot_ids: Sequence[UUID]) -> list[LotPa
             PanelMember.user.id.as_alias("user_id"),
             PanelMember.user.name.as_alias("name"),
             PanelMember.user.email.as_alias("email"),
+            PanelMember.user.role.as_alias("user_role"),
         )
         .where(PanelMember.tender == tender.id)
         .order_by(PanelMember.user.name)
@@ -237,7 +269,10 @@ async def _lot_panels(tender: TenderView, lot_ids: Sequence[UUID]) -> list[LotPa
         if lot.id not in lot_ids:
             continue
         seats = [
-            (PanelRole(row["role"]), Member(as_uuid(row["user_id"]), row["name"], row["email"]))
+            (
+                PanelRole(row["role"]),
+                Member(as_uuid(row["user_id"]), row["name"], row["email"], Role(row["user_role"])),
+            )
             for row in rows
             if as_uuid(row["lot"]) == lot.id
         ]
@@ -277,14 +312,15 @@ async def assign(
             raise InvalidTransition("Publish the tender before you form its panels")
         if tender.stored_status is TenderStatus.CANCELLED:
             raise InvalidTransition("This tender is cancelled: its panels cannot change")
+        wanted = await _chosen_panel(officer, evaluators, moderator)
+        if not database.is_sqlite():
+            # One officer at a time changes a lot's panel, so it never has two moderators;
+            # and not while its moderator signs it off (see ``seat_role``).
+            await database.fetch("SELECT id FROM lot WHERE id = {} FOR UPDATE", lot.id)
         if await SignOff.exists().where(SignOff.lot == lot.id):
             raise InvalidTransition(
                 "This lot's consensus has been signed off: its panel cannot change"
             )
-        wanted = await _chosen_panel(officer, evaluators, moderator)
-        if not database.is_sqlite():
-            # One officer at a time changes a lot's panel, so it never has two moderators.
-            await database.fetch("SELECT id FROM lot WHERE id = {} FOR UPDATE", lot.id)
         current = {
             as_uuid(row["user"]): PanelRole(row["role"])
             for row in await PanelMember.select(PanelMember.user, PanelMember.role).where(
@@ -585,23 +621,88 @@ async def conflicts_record(officer: CurrentUser, tender_id: str | UUID) -> list[
     )
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A member's own declaration against one bidder."""
+
+    conflict: bool
+    description: str
+    declared_at: datetime
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a panel member stands with a lot's bids, and what they declared."""
+
+    tender: TenderView
+    lot: LotView
+    role: PanelRole
+    clearance: Clearance
+    #: The lot's bidders, once opened (empty before).
+    bidders: tuple[Bidder, ...]
+    #: The member's declarations by bidder organisation id.
+    declarations: Mapping[UUID, Declared]
+
+    @property
+    def conflicted_with(self) -> list[str]:
+        """The bidders the member declared a conflict with, by name."""
+        return [
+            bidder.name
+            for bidder in self.bidders
+            if (found := self.declarations.get(bidder.organisation_id)) and found.conflict
+        ]
+
+
+async def standing(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID) -> Standing:
+    """Where the actor, a member of the lot's panel, stands with its bids: sealed, to
+    declare, conflicted or cleared (rule 7), and their own declarations.
+
+    Raises ``NotFound`` (not a lot the actor may know of) and ``NotPermitted`` (not on the
+    lot's panel).
+    """
+    tender, lot, role = await visible_lot(actor, tender_id, lot_id)
+    if role is None:
+        raise NotPermitted(NOT_ON_PANEL)
+    if tender.stored_status is TenderStatus.CANCELLED:
+        return Standing(tender, lot, role, Clearance.CANCELLED, (), {})
+    if not tender.stored_status.bids_opened:
+        return Standing(tender, lot, role, Clearance.SEALED, (), {})
+    rows = await ConflictDeclaration.select(
+        ConflictDeclaration.organisation,
+        ConflictDeclaration.conflict,
+        ConflictDeclaration.description,
+        ConflictDeclaration.declared_at,
+    ).where(ConflictDeclaration.lot == lot.id, ConflictDeclaration.evaluator == actor.id)
+    declarations = {
+        as_uuid(row["organisation"]): Declared(
+            row["conflict"], row["description"], row["declared_at"]
+        )
+        for row in rows
+    }
+    bidding = tuple(await lot_bidders(tender.id, lot.id))
+    if any(found.conflict for found in declarations.values()):
+        clearance = Clearance.CONFLICTED
+    elif any(b.organisation_id not in declarations for b in bidding):
+        clearance = Clearance.DECLARE
+    else:
+        clearance = Clearance.CLEARED
+    return Standing(tender, lot, role, clearance, bidding, declarations)
+
+
 async def require_cleared(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID) -> Cleared:
     """The lot and the actor's role on its panel, once they may read its bids: opened, and
     a declaration against every bidder with no conflict among them (rule 7).
 
     Raises ``NotFound`` (not a lot the actor may know of) and ``NotPermitted`` (not on the
-    lot's panel, before opening, declarations missing, or a conflict declared).
+    lot's panel, before opening or cancelled, declarations missing, or a conflict declared).
     """
-    tender, lot, role = await visible_lot(actor, tender_id, lot_id)
-    if role is None:
-        raise NotPermitted(NOT_ON_PANEL)
-    require_opened(tender)
-    rows = await ConflictDeclaration.select(
-        ConflictDeclaration.organisation, ConflictDeclaration.conflict
-    ).where(ConflictDeclaration.lot == lot.id, ConflictDeclaration.evaluator == actor.id)
-    if any(row["conflict"] for row in rows):
+    found = await standing(actor, tender_id, lot_id)
+    if found.clearance is Clearance.CONFLICTED:
         raise NotPermitted(CONFLICTED)
-    declared = {as_uuid(row["organisation"]) for row in rows}
-    if any(b.organisation_id not in declared for b in await lot_bidders(tender.id, lot.id)):
+    if found.clearance is Clearance.DECLARE:
         raise NotPermitted(DECLARE_FIRST)
-    return Cleared(tender, lot, role)
+    if found.clearance is Clearance.CANCELLED:
+        raise NotPermitted("This tender was cancelled")
+    if found.clearance is Clearance.SEALED:
+        raise NotPermitted(SEALED)
+    return Cleared(found.tender, found.lot, found.role)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,7 +30,7 @@ from evaluation.vocabulary import PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, plain_text
 from tenders.services.opening import find_evidence, record_read
-from tenders.services.views import LotView, QuestionView, TenderView, as_uuid
+from tenders.services.views import LotView, QuestionView, TenderView, as_uuid, load_tender
 from tenders.tables import Submission, Tender
 from tenders.vocabulary import TenderStatus
 
@@ -167,6 +167,12 @@ async def _sheet(cleared: Cleared, evaluator_id: UUID) -> Sheet:
     )
 
 
+async def _reloaded(cleared: Cleared) -> Cleared:
+    tender = await load_tender(cleared.tender.id)
+    assert tender is not None
+    return replace(cleared, tender=tender)
+
+
 async def sheet(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID) -> Sheet:
     """The evaluator's scores for the lot, and which bids and questions are left.
 
@@ -280,10 +286,13 @@ def clean_entry(
     entry: ScoreInput,
     answer_text: str | None,
     errors: dict[str, str],
+    *,
+    whose: str = "your mark",
 ) -> tuple[str, str, str] | None:
     """The entry as (mark, rationale, quote), or None when left empty; its problems are
     added to ``errors`` keyed ``mark-<question id>``, ``rationale-<id>`` and ``quote-<id>``.
-    A quote, when ``answer_text`` is given, must be a passage of the answer."""
+    A quote, when ``answer_text`` is given, must be a passage of the answer. ``whose``
+    names the mark in the messages ("the consensus")."""
     mark = entry.mark.strip()
     rationale = plain_text(entry.rationale)
     quote = plain_text(entry.quote)
@@ -293,7 +302,7 @@ def clean_entry(
     if not marks.is_mark(question.kind, mark):
         errors[f"mark-{question.id}"] = f"{marks.ask(question.kind)} for {label}"
     if not rationale:
-        errors[f"rationale-{question.id}"] = f"Give the reason for your mark for {label}"
+        errors[f"rationale-{question.id}"] = f"Give the reason for {whose} for {label}"
     elif len(rationale) > MAX_RATIONALE:
         errors[f"rationale-{question.id}"] = (
             f"The reason for {label} must be {MAX_RATIONALE:,} characters or fewer"
@@ -309,23 +318,17 @@ def clean_entry(
     return mark, rationale, quote
 
 
-async def hold_lot(lot_id: UUID) -> None:
-    """Inside a write transaction, before holding a seat (PostgreSQL): a share of the lot's
-    row, which the score's foreign key takes later anyway. The officer changing the panel
-    locks the lot's row and then its seats: taken in the other order, a save beside it
-    deadlocks."""
-    if not database.is_sqlite():
-        await database.fetch("SELECT id FROM lot WHERE id = {} FOR KEY SHARE", lot_id)
-
-
 async def _hold_seat(cleared: Cleared, evaluator: CurrentUser) -> None:
     """Inside a write transaction: still an evaluator of the lot, and not yet submitted.
     The seat row stays as read until commit (PostgreSQL), so that saving and submitting,
     and the officer changing the panel, take turns."""
-    await hold_lot(cleared.lot.id)
     if await seat_role(cleared.lot.id, evaluator.id, hold=True) is not PanelRole.EVALUATOR:
         raise NotPermitted("You are no longer an evaluator of this lot")
-    submitted = (await submitted_sheets(cleared.lot.id)).get(evaluator.id)
+    await _refuse_locked(cleared.lot.id, evaluator.id)
+
+
+async def _refuse_locked(lot_id: UUID, evaluator_id: UUID) -> None:
+    submitted = (await submitted_sheets(lot_id)).get(evaluator_id)
     if submitted is not None:
         raise Conflict(LOCKED.format(london_time(submitted)))
 
@@ -361,6 +364,8 @@ async def save(
     cleared = await _evaluator(actor, tender_id, lot_id)
     bids = await lot_bidders(cleared.tender.id, cleared.lot.id)
     bid = bids[_find_bid(bids, bid_id)]
+    # Locked scores are refused as locked, whatever the form holds.
+    await _refuse_locked(cleared.lot.id, actor.id)
     questions = {q.id: q for q in lot_questions(cleared.tender, cleared.lot)}
     answers = await sealed_lot_answers(bid, cleared.lot.id)
     errors: dict[str, str] = {}
@@ -433,7 +438,13 @@ async def save(
                 cleared.tender.id,
                 {"lot": cleared.lot.id, "bid": bid.bid_id, "scores": changed},
             )
-    return await _sheet(cleared, actor.id)
+    # The first score moved the tender on: the sheet shows it as it is now.
+    return await _sheet(await _reloaded(cleared), actor.id)
+
+
+def missing_key(bid: Bidder, question: QuestionView) -> str:
+    """The key of the error for a bid's question left without a mark."""
+    return f"bid-{bid.bid_id}-question-{question.id}"
 
 
 def missing_message(bid: Bidder, question: QuestionView) -> str:
@@ -460,7 +471,7 @@ async def submit(
         if missing := current.missing:
             raise Invalid(
                 {
-                    f"bid-{bid.bid_id}-question-{question.id}": missing_message(bid, question)
+                    missing_key(bid, question): missing_message(bid, question)
                     for bid, question in missing
                 }
             )

@@ -15,14 +15,13 @@ from litestar.response import Template
 
 from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
-from app.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
-from app.templating import london_time
+from app.errors import Invalid, NotFound, NotPermitted
 from app.web_support import form_data, render, render_invalid, see_other
 from evaluation import marks
 from evaluation.services import moderation
 from evaluation.services.moderation import Grid
 from evaluation.services.panels import Bidder
-from evaluation.services.scores import ScoreInput
+from evaluation.services.scores import ScoreInput, missing_key
 from evaluation.vocabulary import PanelRole
 from tenders.services.bids import parse_id
 
@@ -39,24 +38,13 @@ def bid_path(grid: Grid, bid: Bidder) -> str:
     return f"{lot_path(grid.tender.id, grid.lot.id)}/moderation/bids/{bid.bid_id}"
 
 
-def _waiting(grid: Grid) -> str:
-    """Why consensus cannot be recorded yet: the words of ``moderation.record``'s refusal."""
-    return (
-        "Consensus can be recorded once every evaluator has submitted their scores. "
-        f"Waiting for: {', '.join(grid.waiting_for)}"
-    )
-
-
 async def _moderating(user: CurrentUser, tender_id: str, lot_id: str) -> Grid:
     """The grid, for its moderator, while consensus can be recorded: else the reason, as
     the service would give it."""
     grid = await moderation.grid(user, tender_id, lot_id)
     if not grid.moderating:
         raise NotPermitted(moderation.MODERATOR_ONLY)
-    if grid.signed_off is not None:
-        raise Conflict(moderation.SIGNED_OFF.format(london_time(grid.signed_off.at)))
-    if not grid.ready:
-        raise InvalidTransition(_waiting(grid))
+    moderation.refuse_unready(grid)
     return grid
 
 
@@ -77,7 +65,7 @@ def _grid_context(grid: Grid) -> dict[str, Any]:
         "role": PanelRole.MODERATOR if grid.moderating else None,
         "base": lot_path(grid.tender.id, grid.lot.id),
         "cells": len(grid.cells),
-        "waiting": _waiting(grid) if grid.evaluators and not grid.ready else None,
+        "waiting": grid.not_ready if grid.evaluators else None,
         "recording": recording,
         "complete": recording and not grid.missing,
         "bid_path": lambda bid: bid_path(grid, bid),
@@ -138,6 +126,7 @@ class ModerationPages(Controller):
     async def consensus_form(
         self,
         request: Request,
+        platform: PlatformDep,
         user: UserDep,
         tender_id: FromPath[str],
         lot_id: FromPath[str],
@@ -145,7 +134,12 @@ class ModerationPages(Controller):
     ) -> Template:
         grid = await _moderating(user, tender_id, lot_id)
         bid = _bid(grid, bid_id)
-        context = {**_consensus_context(grid, bid), "values": _saved_values(grid, bid)}
+        answers = await moderation.bid_answers(platform, user, tender_id, lot_id, bid_id)
+        context = {
+            **_consensus_context(grid, bid),
+            "values": _saved_values(grid, bid),
+            "answers": answers,
+        }
         return render(request, CONSENSUS, context)
 
     @post("/moderation/bids/{bid_id:str}")
@@ -199,7 +193,7 @@ class ModerationPages(Controller):
             grid = await moderation.sign_off(platform, user, tender_id, lot_id)
         except Invalid as error:
             grid = await moderation.grid(user, tender_id, lot_id)
-            order = [f"bid-{cell.bid.bid_id}-question-{cell.question.id}" for cell in grid.missing]
+            order = [missing_key(cell.bid, cell.question) for cell in grid.missing]
             return render_invalid(request, SIGN_OFF, error, order, {}, _grid_context(grid))
         return see_other(
             f"{lot_path(grid.tender.id, grid.lot.id)}/results",

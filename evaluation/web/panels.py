@@ -15,8 +15,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app import accounts
-from app.accounts import CurrentUser, UserSummary
+from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Invalid, NotFound
 from app.platform import Platform
@@ -42,15 +41,6 @@ def _base(tender_id: Any) -> str:
     return f"/tenders/{tender_id}"
 
 
-async def _council_people(platform: Platform, officer: CurrentUser) -> list[UserSummary]:
-    """Everyone at the officer's council, by name: each may sit on a panel."""
-    first = await accounts.list_colleagues(platform, officer)
-    people = list(first.items)
-    for number in range(2, first.pages + 1):
-        people += (await accounts.list_colleagues(platform, officer, number)).items
-    return people
-
-
 async def _lot_panel(officer: CurrentUser, tender_id: str, lot_id: str) -> LotPanel:
     wanted = next(
         (p for p in await panels.panel(officer, tender_id) if str(p.lot_id) == lot_id), None
@@ -66,7 +56,7 @@ async def _form_context(
     return {
         "tender": await council_tender(officer, tender_id),
         "panel": lot_panel,
-        "people": await _council_people(platform, officer),
+        "people": await panels.candidates(officer),
     }
 
 

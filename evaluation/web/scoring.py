@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -28,24 +27,13 @@ from evaluation import marks
 from evaluation.services import panels, scores
 from evaluation.services.panels import Bidder
 from evaluation.services.scores import Reading, ScoreInput, ScoreView, Sheet
-from evaluation.vocabulary import PanelRole
+from evaluation.vocabulary import Clearance, PanelRole
 from evaluation.web.panels import council_users_only
 from tenders.services.views import LotView, QuestionView, TenderView
-from tenders.vocabulary import TenderStatus
 
 #: What "Save and go to the next bid" sends as ``action`` ("Save scores" sends "save").
 NEXT = "next"
 SCORE_FIELDS = ("mark", "rationale", "quote")
-
-
-class Clearance(StrEnum):
-    """Where a panel member stands with a lot's bids."""
-
-    SEALED = "sealed"
-    CANCELLED = "cancelled"
-    DECLARE = "declare"
-    CONFLICTED = "conflicted"
-    CLEARED = "cleared"
 
 
 def _lot_path(tender_id: Any, lot_id: Any) -> str:
@@ -74,28 +62,20 @@ class LotState:
     clearance: Clearance
     #: An evaluator's scores, once cleared.
     sheet: Sheet | None
+    #: The member's own declarations, by bidder organisation id.
+    declarations: Mapping[UUID, panels.Declared]
 
 
 async def _lot_state(user: CurrentUser, tender_id: Any, lot_id: Any) -> LotState:
     """Raises ``NotFound`` (not a lot the user may know of) and ``NotPermitted`` (not on
     its panel)."""
-    tender, lot, role = await panels.visible_lot(user, tender_id, lot_id)
-    if role is None:
-        raise NotPermitted(panels.NOT_ON_PANEL)
-    if tender.stored_status is TenderStatus.CANCELLED:
-        return LotState(tender, lot, role, Clearance.CANCELLED, None)
-    if not tender.stored_status.bids_opened:
-        return LotState(tender, lot, role, Clearance.SEALED, None)
-    try:
-        await panels.require_cleared(user, tender.id, lot.id)
-    except NotPermitted as error:
-        if error.message == panels.CONFLICTED:
-            return LotState(tender, lot, role, Clearance.CONFLICTED, None)
-        if error.message == panels.DECLARE_FIRST:
-            return LotState(tender, lot, role, Clearance.DECLARE, None)
-        raise
-    sheet = await scores.sheet(user, tender.id, lot.id) if role is PanelRole.EVALUATOR else None
-    return LotState(tender, lot, role, Clearance.CLEARED, sheet)
+    found = await panels.standing(user, tender_id, lot_id)
+    sheet = (
+        await scores.sheet(user, found.tender.id, found.lot.id)
+        if found.role is PanelRole.EVALUATOR and found.clearance is Clearance.CLEARED
+        else None
+    )
+    return LotState(found.tender, found.lot, found.role, found.clearance, sheet, found.declarations)
 
 
 def _next_step(state: LotState) -> str:
@@ -134,7 +114,7 @@ def _missing_links(sheet: Sheet) -> dict[str, dict[str, str]]:
     """Each bid and question still unscored, linking to the question on the bid's page,
     by the key of the service's error for it."""
     return {
-        f"bid-{bid.bid_id}-question-{question.id}": {
+        scores.missing_key(bid, question): {
             "text": scores.missing_message(bid, question),
             "href": f"{_bid_path(sheet.tender.id, sheet.lot.id, bid.bid_id)}"
             f"#question-{question.id}",
@@ -309,10 +289,11 @@ class EvaluationPages(Controller):
         self, request: Request, user: UserDep, tender_id: FromPath[str], lot_id: FromPath[str]
     ) -> Template:
         context = await _declaration_context(user, tender_id, lot_id)
-        cleared = context["state"].clearance is Clearance.CLEARED
-        # Cleared means "no conflict" with every bidder: shown so that a conflict found
-        # later can still be declared.
-        values = {f"org-{b.organisation_id}": "no" for b in context["bidders"]} if cleared else {}
+        # What was declared, so that a conflict found later can still be declared.
+        values = {}
+        for organisation, declared in context["state"].declarations.items():
+            values[f"org-{organisation}"] = "yes" if declared.conflict else "no"
+            values[f"description-{organisation}"] = declared.description
         return render(request, "evaluation/scoring/conflicts.html", {**context, "values": values})
 
     @post("/{tender_id:str}/lots/{lot_id:str}/conflicts")

@@ -366,7 +366,7 @@ async def test_consensus_needs_a_mark_of_the_questions_kind_and_a_reason(
     )
     assert error.field_errors == {
         f"mark-{gate.id}": "Choose Pass or Fail for question 1",
-        f"rationale-{scale.id}": "Give the reason for your mark for question 2",
+        f"rationale-{scale.id}": "Give the reason for the consensus for question 2",
     }
 
     error = await refused(
@@ -619,3 +619,64 @@ async def test_each_lot_is_moderated_on_its_own(platform: Platform, clock: Fixed
     assert error.message.endswith("Waiting for: Ben Hart")
     assert (await grid(first.moderator, first)).signed_off is not None
     assert (await grid(first.moderator, second)).signed_off is None
+
+
+# Reading the bids, races and refusals found in review ---------------------------------------
+
+
+async def test_the_moderator_reads_each_bids_answers_and_every_read_is_audited(
+    platform: Platform, scored: Evaluation
+) -> None:
+    amy, _ = scored.evaluators
+    before = len(await events(AuditAction.BID_CONTENT_READ))
+    answers = await moderation.bid_answers(
+        platform, scored.moderator, scored.tender.id, scored.lot.id, scored.bid_ids[1]
+    )
+    assert {question.id for question in scored.questions} == set(answers)
+    reads = (await events(AuditAction.BID_CONTENT_READ))[before:]
+    assert [(r["actor_id"], r["object_id"], r["details"]["role"]) for r in reads] == [
+        (str(scored.moderator.id), str(scored.bid_ids[1]), "moderator")
+    ]
+    await refused(
+        NotPermitted,
+        moderation.bid_answers(platform, amy, scored.tender.id, scored.lot.id, scored.bid_ids[1]),
+    )
+
+
+async def test_a_bad_consensus_after_sign_off_is_refused_as_signed_off(
+    platform: Platform, scored: Evaluation
+) -> None:
+    await agree_everything(platform, scored)
+    _, scale = gate_and_scale(scored)
+    error = await refused(Conflict, record(platform, scored, 0, {scale.id: ScoreInput("9", "")}))
+    assert "signed off" in error.message
+
+
+async def test_signing_off_while_the_officer_adds_an_evaluator_leaves_one_of_them(
+    platform: Platform, scored: Evaluation
+) -> None:
+    # The officer's change locks the lot's row before it looks for a sign-off: either the
+    # lot is signed off and the panel stays, or the newcomer joins and sign-off waits.
+    await agree_everything(platform, scored, sign_off=False)
+    amy, ben = scored.evaluators
+    cy = await colleague(platform, scored.officer, "Cy Lowe")
+    signed, changed = await asyncio.gather(
+        moderation.sign_off(platform, scored.moderator, scored.tender.id, scored.lot.id),
+        panels.assign(
+            platform,
+            scored.officer,
+            scored.tender.id,
+            scored.lot.id,
+            evaluators=[amy.id, ben.id, cy.id],
+            moderator=scored.moderator.id,
+        ),
+        return_exceptions=True,
+    )
+    if isinstance(signed, Grid):
+        assert isinstance(changed, InvalidTransition), changed
+        assert len((await panels.panel(scored.officer, scored.tender.id))[0].evaluators) == 2
+    else:
+        assert isinstance(signed, InvalidTransition), signed
+        assert "Cy Lowe" in signed.message
+        assert isinstance(changed, panels.LotPanel), changed
+        assert await SignOff.count() == 0

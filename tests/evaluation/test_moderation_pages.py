@@ -289,7 +289,7 @@ async def test_consensus_without_a_reason_is_refused_with_the_fields_message(
     assert_form_refused(
         refused,
         f"rationale-{second.id}",
-        "Give the reason for your mark for question 2",
+        "Give the reason for the consensus for question 2",
         {f"mark-{second.id}": "3", f"mark-{first.id}": "pass"},
     )
     page = html(refused)

@@ -24,7 +24,7 @@ from app.vocabulary import AuditAction
 from evaluation.services import panels
 from evaluation.services.panels import CONFLICTED, DECLARE_FIRST, NOT_ON_PANEL
 from evaluation.tables import ConflictDeclaration, PanelMember
-from evaluation.vocabulary import PanelRole
+from evaluation.vocabulary import Clearance, PanelRole
 from tenders.services import addenda, bids, opening, submissions
 from tenders.services.opening import SEALED
 from tenders.services.views import TenderView
@@ -146,7 +146,7 @@ async def test_officer_forms_a_lots_panel_and_each_arrival_is_audited(
     )
 
     assert [m.name for m in formed.evaluators] == ["Amy Evans", "Ben Hart"]
-    assert formed.moderator == panels.Member(mo.id, "Mo Reid", mo.email)
+    assert formed.moderator == panels.Member(mo.id, "Mo Reid", mo.email, mo.role)
     assert await panels.panel(officer, tender.id) == [
         formed,
         panels.LotPanel(tender.lots[1].id, 2, tender.lots[1].name, (), None),
@@ -177,8 +177,14 @@ async def test_panels_formed_at_once_leave_one_of_them_whole(
 
     [formed] = [p for p in await panels.panel(officer, tender.id) if p.lot_id == lot.id]
     assert (formed.evaluators, formed.moderator) in [
-        ((panels.Member(amy.id, amy.name, amy.email),), panels.Member(mo.id, mo.name, mo.email)),
-        ((panels.Member(mo.id, mo.name, mo.email),), panels.Member(ben.id, ben.name, ben.email)),
+        (
+            (panels.Member(amy.id, amy.name, amy.email, amy.role),),
+            panels.Member(mo.id, mo.name, mo.email, mo.role),
+        ),
+        (
+            (panels.Member(mo.id, mo.name, mo.email, mo.role),),
+            panels.Member(ben.id, ben.name, ben.email, ben.role),
+        ),
     ]
 
 
@@ -213,7 +219,7 @@ async def test_assigning_replaces_the_panel_and_audits_every_change(
     )
 
     assert [m.name for m in formed.evaluators] == ["Amy Evans", "Cy Lowe"]
-    assert formed.moderator == panels.Member(ben.id, "Ben Hart", ben.email)
+    assert formed.moderator == panels.Member(ben.id, "Ben Hart", ben.email, ben.role)
     removed = await events(AuditAction.EVALUATION_PANEL_REMOVE)
     assert [(e["details"]["user"], e["details"]["role"]) for e in removed] == [
         (str(mo.id), "moderator")
@@ -884,3 +890,55 @@ async def test_the_conflicts_record_lists_every_declaration_for_the_officers(
         with pytest.raises(NotFound):
             await panels.conflicts_record(outsider, tender.id)
     assert (await verify(platform)).ok
+
+
+async def test_the_officer_chooses_a_panel_from_the_councils_own_people(
+    platform: Platform, officer: CurrentUser, amy: CurrentUser, other_council: CurrentUser
+) -> None:
+    people = await panels.candidates(officer)
+    assert [(p.name, p.role) for p in people] == [
+        ("Amy Evans", "evaluator"),
+        (officer.name, "officer"),
+    ]
+    with pytest.raises(NotPermitted):
+        await panels.candidates(amy)
+
+
+async def test_a_member_reads_back_where_they_stand_and_what_they_declared(
+    platform: Platform,
+    clock: FixedClock,
+    officer: CurrentUser,
+    tender: TenderView,
+    provider: CurrentUser,
+    lichfield: CurrentUser,
+    amy: CurrentUser,
+    mo: CurrentUser,
+    seated: None,
+) -> None:
+    lot = tender.lots[0]
+    sealed = await panels.standing(amy, tender.id, lot.id)
+    assert (sealed.clearance, sealed.bidders, sealed.declarations) == (Clearance.SEALED, (), {})
+    await submitted_bid(platform, provider, tender)
+    await submitted_bid(platform, lichfield, tender, lots=1)
+    await open_tender(platform, clock, officer, tender.id)
+    assert (await panels.standing(amy, tender.id, lot.id)).clearance is Clearance.DECLARE
+
+    await panels.declare(
+        platform,
+        amy,
+        tender.id,
+        lot.id,
+        {
+            provider.organisation_id: (False, ""),
+            lichfield.organisation_id: (True, "My sister manages it"),
+        },
+    )
+    found = await panels.standing(amy, tender.id, lot.id)
+    assert found.clearance is Clearance.CONFLICTED
+    assert found.conflicted_with == ["Lichfield Homecare"]
+    assert found.declarations[lichfield.organisation_id].description == "My sister manages it"
+    assert not found.declarations[provider.organisation_id].conflict
+    # The moderator stands apart: not yet declared.
+    assert (await panels.standing(mo, tender.id, lot.id)).clearance is Clearance.DECLARE
+    with pytest.raises(NotPermitted):
+        await panels.standing(officer, tender.id, lot.id)

@@ -799,7 +799,8 @@ async def test_submitted_scores_are_locked(
     )
     stored = await Score.select().order_by(Score.key)
     clock.advance(timedelta(minutes=1))
-    for change in (ScoreInput("5", "On reflection"), ScoreInput()):
+    # A change is refused as locked, even one the form would refuse anyway.
+    for change in (ScoreInput("5", "On reflection"), ScoreInput(), ScoreInput("9", "")):
         error = await refused(Conflict, save(platform, setup, amy, 0, {scale.id: change}))
         assert error.status_code == 409
         assert error.message == LOCKED.format(london_time(submitted_at))
