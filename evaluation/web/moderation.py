@@ -159,13 +159,14 @@ class ModerationPages(Controller):
             )
         except Invalid as error:
             grid = await moderation.grid(user, tender_id, lot_id)
+            answers = await moderation.bid_answers(platform, user, tender_id, lot_id, bid_id)
             return render_invalid(
                 request,
                 CONSENSUS,
                 error,
                 _field_order(grid),
                 values,
-                _consensus_context(grid, _bid(grid, bid_id)),
+                {**_consensus_context(grid, _bid(grid, bid_id)), "answers": answers},
             )
         bid = _bid(grid, bid_id)
         return see_other(

@@ -4,6 +4,7 @@ read the grid, evaluators of the lot and anyone outside the council do not."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,7 @@ from tests.evaluation.factories import (
     evaluation,
     score_everything,
 )
+from tests.tenders.bid_factories import ANSWER
 
 
 @asynccontextmanager
@@ -113,6 +115,8 @@ async def test_the_moderator_records_the_consensus_and_signs_off_through_the_pag
         flags = [words(flag) for flag in page.xpath('//*[@data-testid="flag"]')]
         assert flags == (["Scores diverge: Scores range from 1 to 4"] if birch else [])
         assert "Amy Evans: reason for 2" in form.text
+        # The bid's own answers beside the marks, each read audited.
+        assert ANSWER in words(page.xpath('//*[@data-testid="answer"]')[1])
         saved = await post_form(client, path, consensus_form(setup, place), page=path)
         assert saved.status_code == 303, saved.text
         assert saved.headers["location"] == f"{base(setup)}/moderation#bid-{bid_id}"
@@ -147,6 +151,14 @@ async def test_the_moderator_records_the_consensus_and_signs_off_through_the_pag
         )
         == 1
     )
+    reads = await AuditEvent.select(AuditEvent.body).where(
+        AuditEvent.action == str(AuditAction.BID_CONTENT_READ)
+    )
+    # Each page the moderator opened (post_form opens it again for its token).
+    read = [json.loads(r["body"]) for r in reads]
+    assert {r["object_id"] for r in read if r["actor_id"] == str(setup.moderator.id)} == {
+        str(bid_id) for bid_id in setup.bid_ids
+    }
 
 
 async def test_divergent_scores_are_flagged_on_the_grid_in_words(
