@@ -3,9 +3,10 @@ kind of user while the tender is open, after its deadline and after its opening.
 
 Until an officer opens the tender, nobody on the council's side reads any bid, the
 tender's owner included (rule 2); a provider reaches only its own organisation's bids
-(rule 4); once opened, the council's officers read them and every read is audited
-(rule 14). The routes come from the app's own route table: a new bid route fails this
-test until it is given its outcomes in ``ROUTES``.
+(rule 4); once opened, the council's officers read them, and so do the lot's panel once
+cleared of conflicts (rule 7): its evaluator to score, its moderator beside the scores.
+Every read is audited (rule 14). The routes come from the app's own route table: a new
+bid route fails this test until it is given its outcomes in ``ROUTES``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from app.files import DOCUMENT_TYPES
 from app.platform import Platform
 from app.tables import AuditEvent
 from app.vocabulary import AuditAction
+from evaluation.services import panels, scores
+from evaluation.services.scores import ScoreInput
 from tenders.services import bids, opening, submissions
 from tenders.services.bids import AnswerEntry, BidView
-from tenders.services.views import LotView, TenderView
+from tenders.services.views import LotView, QuestionView, TenderView
 from tenders.tables import Answer, Bid, BidPrice, Evidence, Submission
 from tenders.vocabulary import QuestionKind
 from tests.app.test_files import pdf_bytes
@@ -62,10 +65,11 @@ class Actor(Enum):
     PROVIDER = "the bidding provider"
     OFFICER = "the owning council's officer"
     OTHER_COUNCIL = "another council's officer"
-    EVALUATOR = "an evaluator of the owning council"
-    # Panels come with the evaluation issue: until then a moderator is an evaluator of
-    # the owning council like any other, a second one here.
-    MODERATOR = "a moderator of the owning council"
+    #: On the first lot's panel: cleared of conflicts once opened, and by then has
+    #: submitted scores for the bid.
+    EVALUATOR = "the lot's evaluator"
+    #: The first lot's moderator, cleared of conflicts once opened.
+    MODERATOR = "the lot's moderator"
     OTHER_PROVIDER = "another provider"
     VISITOR = "a visitor"
 
@@ -118,13 +122,34 @@ def council_page(officer: Outcome) -> dict[Actor, Outcome]:
     return {
         Actor.OFFICER: officer,
         Actor.OTHER_COUNCIL: 404,
-        # Evaluators will read bids through their panels, once panels exist.
+        # Evaluators read bids through their panels.
         Actor.EVALUATOR: 403,
         Actor.MODERATOR: 403,
         Actor.PROVIDER: 403,
         Actor.OTHER_PROVIDER: 403,
         Actor.VISITOR: 303,
     }
+
+
+def panel_page(
+    evaluator: Outcome = 403, moderator: Outcome = 403, *, api: bool = False
+) -> dict[Actor, Outcome]:
+    """A page of the lot's panel: the council's officers who are not on it are refused
+    (403), another council and providers are told it is not found."""
+    return {
+        Actor.OFFICER: 403,
+        Actor.OTHER_COUNCIL: 404,
+        Actor.EVALUATOR: evaluator,
+        Actor.MODERATOR: moderator,
+        Actor.PROVIDER: 404,
+        Actor.OTHER_PROVIDER: 404,
+        Actor.VISITOR: 401 if api else 303,
+    }
+
+
+#: Sealed before opening; then as given.
+def once_opened(status: int) -> Outcome:
+    return (403, 403, status)
 
 
 # The world each phase starts from -----------------------------------------------------
@@ -138,6 +163,7 @@ class World:
     tender: TenderView
     provider: CurrentUser
     officer: CurrentUser
+    users: Mapping[Actor, CurrentUser]
     bid_id: UUID
     submission_id: UUID
     evidence_id: UUID
@@ -148,6 +174,10 @@ class World:
     @property
     def lot(self) -> LotView:
         return self.tender.lots[0]
+
+    @property
+    def questions(self) -> list[QuestionView]:
+        return self.tender.questions_for(self.lot)
 
     def params(self) -> dict[str, str]:
         """How each path parameter of the bid routes is filled."""
@@ -204,10 +234,19 @@ async def build_world(platform: Platform, users: Mapping[Actor, CurrentUser]) ->
         platform, provider, bid_id, lot.id, scored.id, stored, max_bid_bytes=25_000_000
     )
     receipt = await submissions.submit(platform, provider, bid_id, submissions.new_request_key())
+    await panels.assign(
+        platform,
+        officer,
+        tender.id,
+        lot.id,
+        evaluators=[users[Actor.EVALUATOR].id],
+        moderator=users[Actor.MODERATOR].id,
+    )
     return World(
         tender=tender,
         provider=provider,
         officer=officer,
+        users=users,
         bid_id=bid_id,
         submission_id=receipt.id,
         evidence_id=evidence_id,
@@ -215,6 +254,36 @@ async def build_world(platform: Platform, users: Mapping[Actor, CurrentUser]) ->
         section_id=scored.section_id,
         question_id=scored.id,
     )
+
+
+async def open_for_the_panel(platform: Platform, world: World) -> None:
+    """The officer opens the bids; the panel declares no conflict and the evaluator scores
+    the bid and submits, so that the moderator can record the consensus."""
+    assert (await opening.open_bids(platform, world.officer, world.tender.id)).opened
+    for actor in (Actor.EVALUATOR, Actor.MODERATOR):
+        member = world.users[actor]
+        bidders = await panels.bidders(member, world.tender.id, world.lot.id)
+        await panels.declare(
+            platform,
+            member,
+            world.tender.id,
+            world.lot.id,
+            {bidder.organisation_id: (False, "") for bidder in bidders},
+        )
+    evaluator = world.users[Actor.EVALUATOR]
+    await scores.save(
+        platform,
+        evaluator,
+        world.tender.id,
+        world.lot.id,
+        world.bid_id,
+        {q.id: ScoreInput(marks(q), "Seen in the answer") for q in world.questions},
+    )
+    await scores.submit(platform, evaluator, world.tender.id, world.lot.id)
+
+
+def marks(question: QuestionView) -> str:
+    return "pass" if question.kind is QuestionKind.PASS_FAIL else "3"
 
 
 # What unsafe requests send: built from the bid as it is now, so that each would change
@@ -275,6 +344,33 @@ def nothing(world: World, bid: BidView) -> dict[str, str]:
     return {}
 
 
+def marks_form(world: World, bid: BidView) -> dict[str, str]:
+    """A score, or a consensus, for every question of the bid."""
+    fields = {}
+    for question in world.questions:
+        fields[f"mark-{question.id}"] = marks(question)
+        fields[f"rationale-{question.id}"] = "Seen in the answer"
+    return fields
+
+
+def scores_json(world: World, bid: BidView) -> dict[str, Any]:
+    return {
+        "scores": [
+            {"question": str(q.id), "mark": marks(q), "rationale": "Seen in the answer"}
+            for q in world.questions
+        ]
+    }
+
+
+def consensus_json(world: World, bid: BidView) -> dict[str, Any]:
+    return {
+        "consensus": [
+            {"question": str(q.id), "mark": marks(q), "rationale": "Agreed"}
+            for q in world.questions
+        ]
+    }
+
+
 #: An evidence upload sends this file, not the bid's own, so a stranger's upload that got
 #: through would add a file.
 UPLOAD = ("tampered.pdf", pdf_bytes("TAMPERED"))
@@ -297,6 +393,8 @@ class Route:
     shows: bytes | None = None
     #: Audit events each permitted read by the council's side writes.
     reads: int = 0
+    #: Who on the council's side is permitted the content, once opened.
+    readers: tuple[Actor, ...] = (Actor.OFFICER,)
 
 
 API = "/api/v1"
@@ -305,6 +403,14 @@ LOT = f"{BID}/lots/{{lot_id:str}}"
 EVIDENCE = f"{BID}/evidence/{{evidence_id:str}}"
 RECEIPT = f"{BID}/submissions/{{submission_id:str}}"
 OPENED = "/tenders/{tender_id:str}/bids"
+PANEL = "/evaluations/{tender_id:str}/lots/{lot_id:str}"
+PANEL_BID = f"{PANEL}/bids/{{bid_id:str}}"
+CONSENSUS = f"{PANEL}/moderation/bids/{{bid_id:str}}"
+EVALUATOR, MODERATOR, PANEL_READERS = (
+    (Actor.EVALUATOR,),
+    (Actor.MODERATOR,),
+    (Actor.EVALUATOR, Actor.MODERATOR),
+)
 
 ROUTES: tuple[Route, ...] = (
     # Provider pages (tenders/web/bids.py). Starting a bid is for providers: a buyer's
@@ -374,6 +480,64 @@ ROUTES: tuple[Route, ...] = (
         council_page((403, 403, 200)),
         shows=FILE_TEXT.encode(),
         reads=1,
+    ),
+    # The panel's pages (evaluation/web): the evaluator reads the bid to score it, after
+    # submitting sees it read-only (a change is refused: locked); the moderator reads it
+    # beside the scores to record the consensus; both download its files.
+    Route(
+        "GET",
+        PANEL_BID,
+        panel_page(once_opened(200)),
+        shows=ANSWER.encode(),
+        reads=1,
+        readers=EVALUATOR,
+    ),
+    Route("POST", PANEL_BID, panel_page(once_opened(409)), body=marks_form),
+    Route(
+        "GET",
+        f"{PANEL_BID}/files/{{sha256:str}}",
+        panel_page(once_opened(200), once_opened(200)),
+        shows=FILE_TEXT.encode(),
+        reads=1,
+        readers=PANEL_READERS,
+    ),
+    Route(
+        "GET",
+        CONSENSUS,
+        panel_page(moderator=once_opened(200)),
+        shows=ANSWER.encode(),
+        reads=1,
+        readers=MODERATOR,
+    ),
+    Route("POST", CONSENSUS, panel_page(moderator=once_opened(303)), body=marks_form),
+    # The panel's API (evaluation/api).
+    Route(
+        "GET",
+        f"{API}{PANEL_BID}",
+        panel_page(once_opened(200), api=True),
+        shows=ANSWER.encode(),
+        reads=1,
+        readers=EVALUATOR,
+    ),
+    Route(
+        "GET",
+        f"{API}{PANEL_BID}/files/{{sha256:str}}",
+        panel_page(once_opened(200), once_opened(200), api=True),
+        shows=FILE_TEXT.encode(),
+        reads=1,
+        readers=PANEL_READERS,
+    ),
+    Route(
+        "PUT",
+        f"{API}{PANEL_BID}/scores",
+        panel_page(once_opened(409), api=True),
+        body=scores_json,
+    ),
+    Route(
+        "PUT",
+        f"{API}{CONSENSUS}",
+        panel_page(moderator=once_opened(200), api=True),
+        body=consensus_json,
     ),
     # The API (tenders/api/bids.py).
     Route(
@@ -534,7 +698,7 @@ async def check(
     if got != expected:
         failures.append(f"got {got}, expected {expected}")
     permitted = 200 <= expected < 300
-    may_see = actor is Actor.PROVIDER or (actor is Actor.OFFICER and phase is Phase.OPENED)
+    may_see = actor is Actor.PROVIDER or (actor in route.readers and phase is Phase.OPENED)
     if (leaked := [m for m in (MARKER, *PRICE_SHOWN) if m in response.content]) and not (
         may_see and permitted
     ):
@@ -552,10 +716,14 @@ async def check(
         wanted = route.reads if permitted else 0
         if len(audited) != wanted:
             failures.append(f"{len(audited)} reads of the content audited, expected {wanted}")
-        officer = world.officer
+        reader = world.users.get(actor)
         for read in audited:
             by = (read["actor_id"], read["organisation_id"], read["object_id"])
-            if by != (str(officer.id), str(officer.organisation_id), str(world.bid_id)):
+            if reader is None or by != (
+                str(reader.id),
+                str(reader.organisation_id),
+                str(world.bid_id),
+            ):
                 failures.append(f"the read audited as (actor, organisation, bid) {by}")
     return [f"{where(route, actor, phase)}: {failure}" for failure in failures]
 
@@ -605,7 +773,7 @@ async def test_only_the_bidder_reaches_a_bid_until_its_councils_officers_open_it
         # Signed in again: the sessions went idle while the clock moved.
         signed_in = await sessions(stack, app, users)
         failures += await ask_everyone(sealed, Phase.CLOSED, signed_in)
-        assert (await opening.open_bids(platform, sealed.officer, sealed.tender.id)).opened
+        await open_for_the_panel(platform, sealed)
         failures += await ask_everyone(sealed, Phase.OPENED, signed_in)
 
     asked = len(ROUTES) * len(Actor) * len(Phase)
