@@ -170,6 +170,15 @@ def answer_questions(
     return typed
 
 
+def answer_outcome_tests(page: Page, lot: int, lot_name: str) -> None:
+    """The lot's outcome tests, each answered, from the bid's task list and back to it."""
+    open_task(page, lot, "Outcomes", lot_name)
+    answer_questions(page)
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(success_banner(page)).to_contain_text("Your answers have been saved")
+    expect(task_status(page, lot, "Outcomes")).to_have_text("Completed")
+
+
 def words(count: int) -> str:
     return " ".join(f"word{n}" for n in range(count))
 
@@ -289,6 +298,7 @@ def test_provider_drafts_fixes_submits_resubmits_and_withdraws_another_bid(
     page.get_by_role("link", name=f"Bid for {CHILDREN}").click()
     expect(task_status(page, 1, "Quality")).to_have_text("In progress")
     assert_accessible(page)
+    answer_outcome_tests(page, 1, LIFE_SKILLS)
     open_task(page, 1, "Prices", LIFE_SKILLS)
     price(page, "Support worker, daytime").fill("16.20")
     price(page, "Sleep-in night").fill("88.50")
@@ -334,6 +344,7 @@ def test_provider_drafts_fixes_submits_resubmits_and_withdraws_another_bid(
     expect(success_banner(page)).to_contain_text("Your answers have been saved")
     expect(task_status(page, 2, "Quality")).to_have_text("In progress")
     assert_accessible(page)
+    answer_outcome_tests(page, 2, COMPLEX_CARE)
     open_task(page, 2, "Prices", COMPLEX_CARE)
     price(page, "Support worker, daytime").fill("15.50")
     page.get_by_role("button", name="Save and come back later").click()
@@ -364,7 +375,7 @@ def test_provider_drafts_fixes_submits_resubmits_and_withdraws_another_bid(
     follow_problem(page, DRAFT_PROBLEMS[1])
     answer_questions(page)
     page.get_by_role("button", name="Save and continue").click()
-    expect(heading(page)).to_have_text("Prices")
+    expect(heading(page)).to_have_text("Outcomes")
     assert_accessible(page)
     reopen_check(page, bid_path)
     expect(problem_links(page)).to_have_text(DRAFT_PROBLEMS[2:])
@@ -380,7 +391,7 @@ def test_provider_drafts_fixes_submits_resubmits_and_withdraws_another_bid(
     follow_problem(page, DRAFT_PROBLEMS[3])
     social_value = answer_questions(page)[4]
     page.get_by_role("button", name="Save and continue").click()
-    expect(heading(page)).to_have_text("Prices")
+    expect(heading(page)).to_have_text("Outcomes")
     assert_accessible(page)
     reopen_check(page, bid_path)
     expect(problem_links(page)).to_have_text(DRAFT_PROBLEMS[4:])
