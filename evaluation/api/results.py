@@ -4,7 +4,9 @@ award, with the plain-English explanation and the consensus behind it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from uuid import UUID
 
 from litestar import Controller, get
 from litestar.params import FromPath
@@ -25,10 +27,15 @@ from evaluation.api.schemas import (
     utc,
 )
 from evaluation.scoring import BidResult
-from evaluation.services import results
+from evaluation.services import moderation, results
+from evaluation.services.moderation import ConsensusView
 
 
-def _result(lot: results.LotResults, result: BidResult) -> BidResultOut:
+def _result(
+    lot: results.LotResults,
+    result: BidResult,
+    agreed_by_cell: Mapping[tuple[UUID, UUID], ConsensusView],
+) -> BidResultOut:
     bid = lot.bid(result)
     return BidResultOut(
         bid_id=result.bid_id,
@@ -70,17 +77,21 @@ def _result(lot: results.LotResults, result: BidResult) -> BidResultOut:
                 agreed.rationale,
             )
             for question in lot.questions
-            if (agreed := lot.consensus.get((bid.submission_id, question.id)))
+            if (agreed := agreed_by_cell.get((bid.submission_id, question.id)))
         ],
     )
 
 
-def _results(lot: results.LotResults, now: datetime) -> LotResults:
+def _results(
+    lot: results.LotResults,
+    agreed_by_cell: Mapping[tuple[UUID, UUID], ConsensusView],
+    now: datetime,
+) -> LotResults:
     return LotResults(
         lot=evaluation_lot(lot.tender, lot.lot, now),
         questions=questions(lot.tender, lot.questions),
         signed_off=signed_off(lot.signed_off),
-        results=[_result(lot, result) for result in lot.results],
+        results=[_result(lot, result, agreed_by_cell) for result in lot.results],
     )
 
 
@@ -105,7 +116,9 @@ class ResultsApi(Controller):
         self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str], lot_id: FromPath[str]
     ) -> LotResults:
         lot = await results.lot_results(user, tender_id, lot_id)
-        return _results(lot, platform.clock.now())
+        # The reasons behind the marks: signed off, so as the results were computed from.
+        agreed_by_cell = await moderation.load_consensus(lot.lot.id)
+        return _results(lot, agreed_by_cell, platform.clock.now())
 
 
 CONTROLLERS: list[type[Controller]] = [ResultsApi]

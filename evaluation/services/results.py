@@ -7,10 +7,11 @@ signed the lot off; before then there is nothing to rank.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
+
+import msgspec
 
 from app import database
 from app.accounts import CurrentUser
@@ -27,7 +28,7 @@ from evaluation.scoring import (
     SectionRule,
     score_lot,
 )
-from evaluation.services.moderation import ConsensusView, SignedOff, load_consensus, signed_off
+from evaluation.services.moderation import SignedOff, signed_off
 from evaluation.services.panels import Bidder, lot_bidders, require_cleared, visible_lot
 from evaluation.services.scores import lot_questions
 from tenders.services.views import LotView, QuestionView, TenderView, as_uuid
@@ -76,8 +77,8 @@ class LotResults:
     bids: tuple[Bidder, ...]
     #: Ranked bids best first, then the excluded ones by name.
     results: tuple[BidResult, ...]
-    #: By (submission id, question id).
-    consensus: Mapping[tuple[UUID, UUID], ConsensusView]
+    #: The consensus marks by (submission id, question id).
+    consensus: Mapping[tuple[UUID, UUID], str]
     signed_off: SignedOff
 
     def bid(self, result: BidResult) -> Bidder:
@@ -85,7 +86,7 @@ class LotResults:
 
     def mark(self, bid: Bidder, question: QuestionView) -> str:
         """The consensus mark in words ("4 good", "Partially", "Pass")."""
-        return marks.label(question.kind, self.consensus[(bid.submission_id, question.id)].mark)
+        return marks.label(question.kind, self.consensus[(bid.submission_id, question.id)])
 
     def matrix(self) -> list[tuple[str, list[QuestionView]]]:
         """The outcome tests grouped under their outcomes, in question order: the rows of
@@ -98,9 +99,37 @@ class LotResults:
 
 
 _PRICES_SQL = "SELECT id, content FROM submission WHERE id IN ({})"
+_MARKS_SQL = "SELECT submission, question, mark FROM consensus WHERE lot = {}"
 
 
-async def _unit_prices(bids: tuple[Bidder, ...], lot_id: UUID) -> dict[UUID, dict[UUID, int]]:
+class _Price(msgspec.Struct):
+    item: str
+    unit_price_pence: int | None
+
+
+class _LotPrices(msgspec.Struct):
+    lot: str
+    prices: list[_Price]
+
+
+class _Prices(msgspec.Struct):
+    """What the results read of a sealed content: its prices, not its answers (msgspec
+    skips the rest unread, three times faster than ``json.loads``)."""
+
+    lots: list[_LotPrices]
+
+
+_read_prices = msgspec.json.Decoder(_Prices).decode
+
+
+async def consensus_marks(lot_id: UUID) -> dict[tuple[UUID, UUID], str]:
+    """The lot's consensus marks by (submission id, question id): all the results need of
+    the consensus, without its reasons."""
+    rows = await database.fetch(_MARKS_SQL, lot_id)
+    return {(as_uuid(row["submission"]), as_uuid(row["question"])): row["mark"] for row in rows}
+
+
+async def unit_prices(bids: tuple[Bidder, ...], lot_id: UUID) -> dict[UUID, dict[UUID, int]]:
     """Each bid's sealed unit prices for the lot, in pence, by price item id."""
     if not bids:
         return {}
@@ -110,12 +139,10 @@ async def _unit_prices(bids: tuple[Bidder, ...], lot_id: UUID) -> dict[UUID, dic
     prices: dict[UUID, dict[UUID, int]] = {}
     wanted = str(lot_id)
     for row in rows:
-        content = json.loads(row["content"])
-        lot = next((lot for lot in content["lots"] if lot["lot"] == wanted), None)
+        content = _read_prices(row["content"])
+        lot = next((lot for lot in content.lots if lot.lot == wanted), None)
         prices[as_uuid(row["id"])] = (
-            {as_uuid(price["item"]): price["unit_price_pence"] for price in lot["prices"]}
-            if lot
-            else {}
+            {as_uuid(price.item): price.unit_price_pence for price in lot.prices} if lot else {}
         )
     return prices
 
@@ -127,15 +154,15 @@ async def compute(tender: TenderView, lot: LotView) -> LotResults:
         raise InvalidTransition(NOT_SIGNED_OFF)
     questions = lot_questions(tender, lot)
     bids = tuple(await lot_bidders(tender.id, lot.id))
-    consensus = await load_consensus(lot.id)
-    prices = await _unit_prices(bids, lot.id)
+    consensus = await consensus_marks(lot.id)
+    prices = await unit_prices(bids, lot.id)
     entries = [
         BidEntry(
             bid.bid_id,
             bid.name,
             bid.received_at,
             {
-                q.id: marks.for_scoring(q.kind, consensus[(bid.submission_id, q.id)].mark)
+                q.id: marks.for_scoring(q.kind, consensus[(bid.submission_id, q.id)])
                 for q in questions
             },
             prices[bid.submission_id],

@@ -75,7 +75,7 @@ def _results_context(
 def _matrix_context(found: LotResults, user: CurrentUser, role: PanelRole | None) -> dict[str, Any]:
     def cell(bid: Bidder, question: QuestionView) -> tuple[str, str]:
         """The consensus in words, and its tag."""
-        mark = found.consensus[(bid.submission_id, question.id)].mark
+        mark = found.consensus[(bid.submission_id, question.id)]
         return found.mark(bid, question), OUTCOME_TAGS.get(mark, "")
 
     return {

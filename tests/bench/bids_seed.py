@@ -53,7 +53,8 @@ class Seeded:
     bids: tuple[SeededBid, ...]
 
 
-async def _insert(table: type[Table], rows: Sequence[Table]) -> None:
+async def insert_rows(table: type[Table], rows: Sequence[Table]) -> None:
+    """Insert ``rows`` into ``table``, CHUNK rows an INSERT."""
     for start in range(0, len(rows), CHUNK):
         await table.insert(*rows[start : start + CHUNK])
 
@@ -238,13 +239,13 @@ async def tender_with_complete_bids(providers: int, *, open_for: timedelta) -> S
                 published_at=now - timedelta(days=28),
             )
         )
-        await _insert(Lot, lots)
-        await _insert(Section, sections)
-        await _insert(Question, questions)
-        await _insert(PriceItem, items)
-        await _insert(Organisation, organisations)
-        await _insert(User, users)
-        await _insert(Bid, bids)
-        await _insert(Answer, answers)
-        await _insert(BidPrice, prices)
+        await insert_rows(Lot, lots)
+        await insert_rows(Section, sections)
+        await insert_rows(Question, questions)
+        await insert_rows(PriceItem, items)
+        await insert_rows(Organisation, organisations)
+        await insert_rows(User, users)
+        await insert_rows(Bid, bids)
+        await insert_rows(Answer, answers)
+        await insert_rows(BidPrice, prices)
     return Seeded(tender_id, deadline, tuple(seeded))

@@ -32,25 +32,16 @@ With 100 calls always outstanding, the mean latency is 100 divided by the throug
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import cProfile
-import io
 import json
 import os
-import pstats
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import uvloop
 from piccolo.columns import Integer, Varchar
 from piccolo.table import Table
 
@@ -63,16 +54,16 @@ from tenders.services import submissions
 from tenders.tables import Bid, Submission
 from tenders.vocabulary import BidStatus
 from tests.bench.bids_seed import tender_with_complete_bids
-from tests.bench.signin import caretender_command, clean_env
+from tests.bench.processes import (
+    PROFILE,
+    Figures,
+    main_on_each_database,
+    measure_each_database,
+    print_profile,
+)
 
 PROVIDERS = 1000
 CONCURRENCY = 100
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
-CHILD = "--one-database"
-PROFILE = "--profile"
-FIGURES = "FIGURES "
-#: Functions shown from the profile, by their own time and by cumulative time.
-PROFILE_LINES = 30
 
 
 class BenchCommit(Table, tablename="bench_commit"):
@@ -171,16 +162,7 @@ async def verify(platform: Platform) -> list[str]:
     return problems
 
 
-def print_profile(profiler: cProfile.Profile, submissions: int) -> None:
-    for order in ("tottime", "cumulative"):
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(order).print_stats(PROFILE_LINES)
-        print(f"\nprofile of the event loop's thread, by {order} ({submissions} submissions):")
-        print(out.getvalue().split("\n\n", 2)[-1].rstrip())
-
-
-async def one_database(profile: bool) -> dict[str, float | int | str]:
+async def one_database(profile: bool) -> Figures:
 
     platform = Platform(settings_from_env())
     label = "SQLite" if platform.settings.database.is_sqlite else "PostgreSQL"
@@ -252,7 +234,10 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
         )
     )
     if profiler:
-        print_profile(profiler, rushed.calls)
+        print_profile(
+            profiler,
+            f"profile of the event loop's thread, by {{order}} ({rushed.calls} submissions)",
+        )
     return {
         "sps": round(rushed.per_s),
         "p50_ms": round(rushed.p(50), 1),
@@ -267,59 +252,14 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
     }
 
 
-def child() -> None:
-    # The event loop ``caretender serve`` runs the services on.
-    uvloop.install()
-    figures = asyncio.run(one_database(PROFILE in sys.argv))
-    print(FIGURES + json.dumps(figures), flush=True)
-
-
 # -- in the parent: each database in turn -----------------------------------------------
-
-
-def measure(url: str, var_dir: Path, profile: bool) -> dict[str, float | int | str]:
-    """Migrate the database at ``url`` and run the child on it; its figures."""
-    env = {**clean_env(var_dir), "CARETENDER_DATABASE_URL": url}
-    subprocess.run(
-        [*caretender_command(), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    command = [sys.executable, "-m", "tests.bench.deadline_rush", CHILD]
-    finished = subprocess.run(
-        [*command, *([PROFILE] if profile else [])], env=env, stdout=subprocess.PIPE, text=True
-    )
-    figures = {}
-    for line in finished.stdout.splitlines():
-        if line.startswith(FIGURES):
-            figures = json.loads(line.removeprefix(FIGURES))
-        else:
-            print(line)
-    finished.check_returncode()
-    return figures
-
-
-@contextlib.contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A database of its own on the local server, dropped afterwards."""
-    name = f"caretender_bench_{os.getpid()}"
-    server = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
-    subprocess.run(["createdb", *server, name], check=True)
-    try:
-        yield f"{POSTGRES_SERVER}/{name}"
-    finally:
-        subprocess.run(["dropdb", *server, "--force", "--if-exists", name], check=True)
 
 
 def run(var_dir: Path, profile: bool) -> None:
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
-    (var_dir / "sqlite").mkdir()
-    sqlite = measure(
-        f"sqlite:///{var_dir / 'sqlite' / 'caretender.sqlite'}", var_dir / "sqlite", profile
+    sqlite, pg = measure_each_database(
+        "tests.bench.deadline_rush", var_dir, [PROFILE] if profile else []
     )
-    print()
-    (var_dir / "postgres").mkdir()
-    with fresh_postgres_database() as url:
-        pg = measure(url, var_dir / "postgres", profile)
-    print()
     print("target: at least 300 submissions/s on each, p99 under 250 ms")
     print(
         f"  {'database':<11} {'subm/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'bare/s':>7}"
@@ -346,18 +286,8 @@ def run(var_dir: Path, profile: bool) -> None:
     print("RESULT deadline_rush " + " ".join(f"{key}={value}" for key, value in result.items()))
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    if CHILD in sys.argv:
-        child()
-        return
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
-        run(Path(var_dir), PROFILE in sys.argv)
+    main_on_each_database(one_database, run)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,9 @@ rules and every bid's entry. Call inside a process whose engine is the database 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
-
-from piccolo.table import Table
 
 from app import database
 from app.accounts import CurrentUser
@@ -66,9 +63,8 @@ from tenders.vocabulary import (
     ServiceType,
     TenderStatus,
 )
+from tests.bench.bids_seed import insert_rows
 
-#: Rows per INSERT: well under SQLite's 32,766 and asyncpg's 32,767 bound values.
-CHUNK = 500
 PROVIDERS_TO_AWARD = 3
 ANSWER_WORDS = 300
 #: (number, name, kind, weight), in section order.
@@ -196,11 +192,6 @@ class SeededEvaluation:
     rows: dict[str, int]
     #: The sealed contents' size in bytes, together.
     content_bytes: int
-
-
-async def _insert(table: type[Table], rows: Sequence[Table]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        await table.insert(*rows[start : start + CHUNK])
 
 
 @dataclass(frozen=True)
@@ -533,7 +524,7 @@ async def evaluated_lot(bidders: int, seed: int = 20260101) -> SeededEvaluation:
         await Organisation.insert(
             Organisation(id=buyer_id, name=council, kind=OrganisationKind.BUYER, created_at=now)
         )
-        await _insert(User, people)
+        await insert_rows(User, people)
         await Tender.insert(
             Tender(
                 id=tender_id,
@@ -565,18 +556,18 @@ async def evaluated_lot(bidders: int, seed: int = 20260101) -> SeededEvaluation:
                 providers_to_award=PROVIDERS_TO_AWARD,
             )
         )
-        await _insert(Section, sections)
-        await _insert(Question, question_rows)
-        await _insert(PriceItem, items)
-        await _insert(Organisation, organisations)
-        await _insert(User, users)
-        await _insert(Bid, bids)
-        await _insert(Submission, submissions)
-        await _insert(PanelMember, panel)
-        await _insert(ConflictDeclaration, declarations)
-        await _insert(Score, scores)
-        await _insert(ScoreSheet, sheets)
-        await _insert(Consensus, consensus)
+        await insert_rows(Section, sections)
+        await insert_rows(Question, question_rows)
+        await insert_rows(PriceItem, items)
+        await insert_rows(Organisation, organisations)
+        await insert_rows(User, users)
+        await insert_rows(Bid, bids)
+        await insert_rows(Submission, submissions)
+        await insert_rows(PanelMember, panel)
+        await insert_rows(ConflictDeclaration, declarations)
+        await insert_rows(Score, scores)
+        await insert_rows(ScoreSheet, sheets)
+        await insert_rows(Consensus, consensus)
         await SignOff.insert(
             SignOff(
                 id=uuid4(),

@@ -20,12 +20,8 @@ import asyncio
 import logging
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +30,14 @@ from uuid import uuid4
 
 import httpx
 
-from tests.bench.signin import caretender_command, clean_env, free_port, server
+from tests.bench.processes import (
+    caretender_command,
+    clean_env,
+    exit_on_sigterm,
+    migrate,
+    temporary_var_dir,
+)
+from tests.bench.signin import free_port, server
 
 TENDERS = 1000
 DRAFTS = 30
@@ -313,9 +316,7 @@ def run(var_dir: Path) -> None:
             del os.environ[key]
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
 
-    subprocess.run(
-        [*caretender_command(), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    migrate(env)
     started = time.perf_counter()
     counts = asyncio.run(seed(random.Random(2026)))
     print(
@@ -386,15 +387,10 @@ def run(var_dir: Path) -> None:
     )
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
-        run(Path(var_dir))
+    exit_on_sigterm()
+    with temporary_var_dir() as var_dir:
+        run(var_dir)
 
 
 if __name__ == "__main__":

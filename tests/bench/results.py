@@ -32,46 +32,37 @@ then on. No timing is asserted; the target is under 500 ms through the service.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import cProfile
 import gc
 import inspect
-import io
 import json
 import os
-import pstats
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-import uvloop
-
 from app import database
 from evaluation.scoring import score_lot
 from evaluation.services import moderation, panels, results
 from tenders.tables import Submission
-from tests.bench.deadline_rush import fresh_postgres_database
 from tests.bench.evaluation_seed import EVALUATORS, QUESTIONS, SeededEvaluation, evaluated_lot
-from tests.bench.signin import caretender_command, clean_env
+from tests.bench.processes import (
+    PROFILE,
+    Figures,
+    main_on_each_database,
+    measure_each_database,
+    print_profile,
+)
 
 BIDS = 200
 REPEATS = 20
 WARM_UP = 2
 TARGET_MS = 500
-CHILD = "--one-database"
-PROFILE = "--profile"
-FIGURES = "FIGURES "
-#: Calls of the service under the profiler, and the functions shown from it.
+#: Calls of the service under the profiler.
 PROFILED_CALLS = 5
-PROFILE_LINES = 30
 
 T = TypeVar("T")
 
@@ -157,15 +148,7 @@ def collections() -> Iterator[dict[int, tuple[int, float]]]:
         gc.callbacks.remove(callback)
 
 
-def print_profile(profiler: cProfile.Profile, label: str) -> None:
-    for order in ("tottime", "cumulative"):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(PROFILE_LINES)
-        print(f"\nprofile of {label}, by {order}:")
-        print(out.getvalue().split("\n\n", 2)[-1].rstrip())
-
-
-async def one_database(profile: bool) -> dict[str, float | int | str]:
+async def one_database(profile: bool) -> Figures:
     label = "SQLite" if database.is_sqlite() else "PostgreSQL"
     opened = await database.start()
     try:
@@ -193,8 +176,8 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
         tender_step = Step("  tender and seat (visible_lot)")
         sign_off_step = Step("  sign-off")
         bidders_step = Step("  bidders (lot_bidders)")
-        consensus_step = Step("  consensus (load_consensus)")
-        prices_step = Step("  sealed prices (_unit_prices)")
+        consensus_step = Step("  consensus marks (consensus_marks)")
+        prices_step = Step("  sealed prices (unit_prices)")
         parsing = Step("    of which json.loads of contents")
         pure = Step("score_lot(lot_rules(), entries)")
         loads = (tender_step, sign_off_step, bidders_step, consensus_step, prices_step)
@@ -207,8 +190,8 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
             )
             await sign_off_step.time(lambda: moderation.signed_off(lot.id))
             bids = tuple(await bidders_step.time(lambda: panels.lot_bidders(tender.id, lot.id)))
-            await consensus_step.time(lambda: moderation.load_consensus(lot.id))
-            await prices_step.time(lambda: results._unit_prices(bids, lot.id))
+            await consensus_step.time(lambda: results.consensus_marks(lot.id))
+            await prices_step.time(lambda: results.unit_prices(bids, lot.id))
             together.wall.append(sum(step.wall[-1] for step in loads))
             together.cpu.append(sum(step.cpu[-1] for step in loads))
             together.process_cpu.append(sum(step.process_cpu[-1] for step in loads))
@@ -273,7 +256,7 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
         )
     )
     if profiler:
-        print_profile(profiler, f"{PROFILED_CALLS} calls of lot_results()")
+        print_profile(profiler, f"profile of {PROFILED_CALLS} calls of lot_results(), by {{order}}")
     return {
         "service_ms": round(service.median, 1),
         "service_p90_ms": round(service.p90, 1),
@@ -288,47 +271,12 @@ async def one_database(profile: bool) -> dict[str, float | int | str]:
     }
 
 
-def child() -> None:
-    # The event loop ``caretender serve`` runs the services on.
-    uvloop.install()
-    figures = asyncio.run(one_database(PROFILE in sys.argv))
-    print(FIGURES + json.dumps(figures), flush=True)
-
-
 # -- in the parent: each database in turn -----------------------------------------------
-
-
-def measure(url: str, var_dir: Path, profile: bool) -> dict[str, float | int | str]:
-    """Migrate the database at ``url`` and run the child on it; its figures."""
-    env = {**clean_env(var_dir), "CARETENDER_DATABASE_URL": url}
-    subprocess.run(
-        [*caretender_command(), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    command = [sys.executable, "-m", "tests.bench.results", CHILD]
-    finished = subprocess.run(
-        [*command, *([PROFILE] if profile else [])], env=env, stdout=subprocess.PIPE, text=True
-    )
-    figures = {}
-    for line in finished.stdout.splitlines():
-        if line.startswith(FIGURES):
-            figures = json.loads(line.removeprefix(FIGURES))
-        else:
-            print(line)
-    finished.check_returncode()
-    return figures
 
 
 def run(var_dir: Path, profile: bool) -> None:
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
-    (var_dir / "sqlite").mkdir()
-    sqlite = measure(
-        f"sqlite:///{var_dir / 'sqlite' / 'caretender.sqlite'}", var_dir / "sqlite", profile
-    )
-    print()
-    (var_dir / "postgres").mkdir()
-    with fresh_postgres_database() as url:
-        pg = measure(url, var_dir / "postgres", profile)
-    print()
+    sqlite, pg = measure_each_database("tests.bench.results", var_dir, [PROFILE] if profile else [])
     print(
         f"target: under {TARGET_MS} ms through the service, for {BIDS} bids,"
         f" {QUESTIONS} questions, {len(EVALUATORS)} evaluators"
@@ -360,18 +308,8 @@ def run(var_dir: Path, profile: bool) -> None:
     print("RESULT results " + " ".join(f"{key}={value}" for key, value in result.items()))
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    if CHILD in sys.argv:
-        child()
-        return
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
-        run(Path(var_dir), PROFILE in sys.argv)
+    main_on_each_database(one_database, run)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +34,12 @@ import httpx
 
 from app import demo_data
 from app.settings import PasswordSettings
+from tests.bench.processes import (
+    caretender_command,
+    clean_env,
+    exit_on_sigterm,
+    temporary_var_dir,
+)
 
 #: Sign-ins (and bare verifies) per throughput run, and the runs at each concurrency.
 SIGNINS = 32
@@ -68,28 +71,10 @@ USERS = [
 ]
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def caretender_command() -> list[str]:
-    script = Path(sys.executable).with_name("caretender")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from app.cli import main; main()"]
-
-
-def clean_env(var_dir: Path) -> dict[str, str]:
-    """This environment without any CARETENDER_* setting, so argon2 runs at production cost."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CARETENDER_")}
-    env["CARETENDER_VAR_DIR"] = str(var_dir)
-    return env
 
 
 @contextmanager
@@ -359,10 +344,9 @@ def run(var_dir: Path) -> None:
 
 
 def main() -> None:
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
-        run(Path(var_dir))
+    exit_on_sigterm()
+    with temporary_var_dir() as var_dir:
+        run(var_dir)
 
 
 if __name__ == "__main__":

@@ -38,11 +38,8 @@ import http.client
 import json
 import os
 import select
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -54,9 +51,14 @@ import httpx
 from litestar.types import Receive, Scope, Send
 
 from tests.bench.opportunities import cpu_seconds
-from tests.bench.signin import (
+from tests.bench.processes import (
     caretender_command,
     clean_env,
+    exit_on_sigterm,
+    migrate,
+    temporary_var_dir,
+)
+from tests.bench.signin import (
     free_port,
     peak_rss_mb,
     reset_peak_rss,
@@ -388,9 +390,7 @@ def run(var_dir: Path) -> None:
     os.environ["CARETENDER_DATABASE_URL"] = f"sqlite:///{var_dir / 'caretender.sqlite'}"
     print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
 
-    subprocess.run(
-        [*caretender_command(), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    migrate(env)
     url = asyncio.run(seed())
     files_dir = var_dir / "files"
     plain_dir = var_dir / "plain"
@@ -521,15 +521,10 @@ def run(var_dir: Path) -> None:
     print("RESULT upload " + " ".join(f"{key}={value}" for key, value in figures.items()))
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix="caretender-bench-") as var_dir:
-        run(Path(var_dir))
+    exit_on_sigterm()
+    with temporary_var_dir() as var_dir:
+        run(var_dir)
 
 
 if __name__ == "__main__":
