@@ -127,6 +127,17 @@ def file_download(
     )
 
 
+def sealed_file_download(store: LocalFileStore, evidence: Mapping[str, Any]) -> Stream:
+    """An evidence file as a sealed bid names it ({sha256, name, type, size})."""
+    return file_download(
+        store,
+        evidence["sha256"],
+        original_name=evidence["name"],
+        content_type=evidence["type"],
+        size=evidence["size"],
+    )
+
+
 def pdf_download(pdf: bytes, filename: str) -> Response:
     """A PDF the platform made, as a download under a name it chose."""
     return Response(

@@ -18,7 +18,7 @@ from litestar.response import Stream
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
 from app.errors import Invalid
-from app.web_support import file_download
+from app.web_support import sealed_file_download
 from evaluation.api.schemas import (
     AnswerOut,
     BidReading,
@@ -161,13 +161,7 @@ class ScoringApi(Controller):
         sha256: FromPath[str],
     ) -> Stream:
         found = await scores.evidence(platform, user, tender_id, lot_id, bid_id, sha256)
-        return file_download(
-            platform.files,
-            found["sha256"],
-            original_name=found["name"],
-            content_type=found["type"],
-            size=found["size"],
-        )
+        return sealed_file_download(platform.files, found)
 
     @put(
         "/bids/{bid_id:str}/scores",

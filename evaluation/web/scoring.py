@@ -22,7 +22,13 @@ from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Invalid, NotPermitted
 from app.templating import london_time
-from app.web_support import file_download, form_data, render, render_invalid, see_other
+from app.web_support import (
+    form_data,
+    render,
+    render_invalid,
+    sealed_file_download,
+    see_other,
+)
 from evaluation import marks
 from evaluation.services import panels, scores
 from evaluation.services.panels import Bidder
@@ -409,13 +415,7 @@ class EvaluationPages(Controller):
         sha256: FromPath[str],
     ) -> Stream:
         evidence = await scores.evidence(platform, user, tender_id, lot_id, bid_id, sha256)
-        return file_download(
-            platform.files,
-            evidence["sha256"],
-            original_name=evidence["name"],
-            content_type=evidence["type"],
-            size=evidence["size"],
-        )
+        return sealed_file_download(platform.files, evidence)
 
     # Submitting the lot's scores ------------------------------------------------------
 

@@ -14,7 +14,7 @@ from litestar.response import Stream, Template
 
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.guards import officers_only
-from app.web_support import file_download, render, see_other
+from app.web_support import render, sealed_file_download, see_other
 from tenders.services import opening
 
 
@@ -77,13 +77,7 @@ class OpeningPages(Controller):
         sha256: FromPath[str],
     ) -> Stream:
         evidence = await opening.sealed_file(platform, user, tender_id, bid_id, sha256)
-        return file_download(
-            platform.files,
-            evidence["sha256"],
-            original_name=evidence["name"],
-            content_type=evidence["type"],
-            size=evidence["size"],
-        )
+        return sealed_file_download(platform.files, evidence)
 
 
 CONTROLLERS: list[type[Controller]] = [OpeningPages]
