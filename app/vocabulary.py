@@ -63,6 +63,8 @@ class AuditAction(StrEnum):
     BID_LOTS_CHOOSE = "bid:lots:choose"
     BID_PRICE_SAVE = "bid:price:save"
     BID_SUBMISSION_VERIFY = "bid:submission:verify"
+    EVALUATION_AWARD_APPROVE = "evaluation:award:approve"
+    EVALUATION_AWARD_REPORT = "evaluation:award:report"
     EVALUATION_CONFLICT_DECLARE = "evaluation:conflict:declare"
     EVALUATION_CONSENSUS_RECORD = "evaluation:consensus:record"
     EVALUATION_LOT_SIGN_OFF = "evaluation:lot:sign-off"

@@ -2,6 +2,8 @@ from piccolo.conf.apps import AppConfig
 
 from app.settings import PROJECT_ROOT
 from evaluation.tables import (
+    AwardDecision,
+    AwardReport,
     ConflictDeclaration,
     Consensus,
     PanelMember,
@@ -13,7 +15,16 @@ from evaluation.tables import (
 APP_CONFIG = AppConfig(
     app_name="evaluation",
     migrations_folder_path=str(PROJECT_ROOT / "migrations" / "evaluation"),
-    table_classes=[PanelMember, ConflictDeclaration, Score, ScoreSheet, Consensus, SignOff],
+    table_classes=[
+        PanelMember,
+        ConflictDeclaration,
+        Score,
+        ScoreSheet,
+        Consensus,
+        SignOff,
+        AwardReport,
+        AwardDecision,
+    ],
     migration_dependencies=["tenders.piccolo_app"],
     commands=[],
 )

@@ -1,9 +1,9 @@
-"""Piccolo tables of evaluation: panels, conflicts of interest, scores, consensus and
-sign-off."""
+"""Piccolo tables of evaluation: panels, conflicts of interest, scores, consensus,
+sign-off, and the award report and decision."""
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -108,3 +108,29 @@ class SignOff(Table):
     lot = ForeignKey(references=Lot, null=False, unique=True, on_delete=OnDelete.restrict)
     signed_off_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
     signed_off_at = Timestamptz()
+
+
+class AwardReport(Table):
+    """An award report as it was put to the decision maker: its PDF, kept in the file store
+    under its SHA-256, the digest the approval is recorded against."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    sha256 = Varchar(length=64)
+    size = BigInt()
+    made_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    made_at = Timestamptz()
+
+
+class AwardDecision(Table):
+    """The decision to award a tender as its award report recommends: one per tender, by an
+    officer who is not on any of its panels (rule 11)."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, unique=True, on_delete=OnDelete.restrict)
+    report = ForeignKey(references=AwardReport, null=False, on_delete=OnDelete.restrict)
+    #: The report's digest, as the decision maker was shown it.
+    report_sha256 = Varchar(length=64)
+    reasons = Text()
+    approved_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
+    approved_at = Timestamptz()

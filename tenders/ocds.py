@@ -48,6 +48,8 @@ TENDER_STATUS = {
     TenderStatus.OPENED: "active",
     TenderStatus.EVALUATING: "active",
     TenderStatus.MODERATED: "active",
+    TenderStatus.AWARD_APPROVED: "active",
+    TenderStatus.AWARDED: "complete",
     TenderStatus.CANCELLED: "cancelled",
 }
 

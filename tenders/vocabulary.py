@@ -25,6 +25,10 @@ class TenderStatus(Labelled):
     EVALUATING = "evaluating"
     #: Every lot with bids has its consensus signed off by its moderator.
     MODERATED = "moderated"
+    #: An officer not on the panel approved the award report's recommendation.
+    AWARD_APPROVED = "award_approved"
+    #: The award is confirmed, after the standstill where it applies.
+    AWARDED = "awarded"
     CANCELLED = "cancelled"
 
     @property
@@ -33,7 +37,15 @@ class TenderStatus(Labelled):
         return self in _BIDS_OPENED
 
 
-_BIDS_OPENED = frozenset({TenderStatus.OPENED, TenderStatus.EVALUATING, TenderStatus.MODERATED})
+_BIDS_OPENED = frozenset(
+    {
+        TenderStatus.OPENED,
+        TenderStatus.EVALUATING,
+        TenderStatus.MODERATED,
+        TenderStatus.AWARD_APPROVED,
+        TenderStatus.AWARDED,
+    }
+)
 
 
 class Procedure(Labelled):

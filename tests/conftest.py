@@ -38,6 +38,8 @@ from app.tables import (  # noqa: E402
     User,
 )
 from evaluation.tables import (  # noqa: E402
+    AwardDecision,
+    AwardReport,
     ConflictDeclaration,
     Consensus,
     PanelMember,
@@ -65,6 +67,8 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    AwardDecision,
+    AwardReport,
     SignOff,
     Consensus,
     ScoreSheet,
