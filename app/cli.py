@@ -193,6 +193,12 @@ def demo() -> None:
         click.echo(
             f"  {person.role.label:<20} {person.email:<38} {person.password:<24} {organisation}"
         )
+    *evaluators, moderator = demo_data.COUNCIL_EVALUATORS
+    click.echo("")
+    click.echo(
+        f"{' and '.join(e.name for e in evaluators)} evaluate, and {moderator.name} moderates,"
+        f' the bids of "{evaluation_demo.TITLE}" (Evaluations, in the menu).'
+    )
 
 
 @main.group("audit")

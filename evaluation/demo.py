@@ -31,6 +31,7 @@ ANSWERS = (
     "and we use agency staff when our own are not available.",
     "We have experience of overnight care and will meet the council's requirements.",
 )
+TITLE = "Children's overnight short breaks"
 #: Pence per hour and per night, one pair per provider.
 PRICES = ((2150, 9500), (1980, 8800), (1390, 7400))
 
@@ -49,7 +50,7 @@ async def load(
         replace(platform, clock=published),
         officer,
         tender_demo.details(
-            "Children's overnight short breaks",
+            TITLE,
             "SCC-COS-2026-04",
             "Overnight short breaks in the family home for disabled children, so that parents "
             "and carers can rest. About 40 families across the county.",

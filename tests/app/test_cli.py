@@ -81,6 +81,10 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
     assert "Demo data loaded." in first.stdout
     assert "priya.shah@staffordshire.example" in first.stdout
     assert "officer-demo-passphrase" in first.stdout
+    assert (
+        "Tom Barker and Aisha Okafor evaluate, and Gareth Lloyd moderates, the bids of "
+        "\"Children's overnight short breaks\"" in first.stdout
+    )
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.BUYER) == 1
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.PROVIDER) == 3
     assert await User.count().where(User.role == Role.EVALUATOR) == 3
