@@ -24,6 +24,11 @@ Nothing is sent twice, as far as a sender can promise it:
   ``sending_started_at`` under an abandoned claim, and the message goes again, identical:
   the same Message-ID and Date, by which receiving systems recognise a repeat; the audit
   event says it was a repeat.
+
+A message may carry attachments: files already in the file store, named by digest in its
+row and read from the store at each attempt (files are never deleted). They are checked
+when queued: the file exists, its name is safe in a header, its type is one the platform
+stores, and together they are not too large to send.
 """
 
 from __future__ import annotations
@@ -31,15 +36,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import json
 import logging
 import os
 import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from functools import cache
@@ -52,6 +58,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from piccolo.columns.combination import And
 
 from app import audit, database
+from app.files import DOCUMENT_TYPES, LocalFileStore, display_name, size_text
 from app.platform import Platform
 from app.settings import Settings
 from app.tables import OutboxMessage
@@ -69,6 +76,25 @@ MAX_ATTEMPTS = 20
 #: Seconds smtplib waits on each network operation.
 SMTP_TIMEOUT = 30.0
 _SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+#: The attachments of one message together, as stored: base64 makes them a third larger on
+#: the wire, and many servers refuse messages over 20 or 25 MB.
+MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
+#: What may be attached: the types the file store holds, each with the extensions a mail
+#: client opens it by.
+ATTACHMENT_TYPES: Mapping[str, frozenset[str]] = {
+    content_type: frozenset(ext for ext, types in DOCUMENT_TYPES.items() if content_type in types)
+    for content_type in sorted(set().union(*DOCUMENT_TYPES.values()))
+}
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file of the file store, sent as ``filename`` of type ``content_type``."""
+
+    sha256: str
+    filename: str
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -147,6 +173,7 @@ async def enqueue(
     link_path: str | None,
     organisation_id: UUID | None = None,
     headers_checked: bool = False,
+    attachments: Sequence[Attachment] = (),
 ) -> str:
     """Queue an email; call inside ``database.write_transaction()``, so that it is sent if
     and only if the change that caused it commits. Returns its Message-ID.
@@ -154,9 +181,15 @@ async def enqueue(
     ``template`` is a plain-text template such as ``"mail/provider_registered.txt"``,
     rendered now with ``context`` and ``link``: the full address of ``link_path``.
     ``organisation_id`` is the recipient's organisation, for the audit log.
+    ``attachments`` are sent after the body, in order.
     Raises ``ValueError`` for a header that cannot be sent (a line break in the subject),
-    unless ``check_headers`` has already passed them (outside a busy transaction).
+    unless ``check_headers`` has already passed them (outside a busy transaction); and for
+    an attachment that is not in the file store, has a type not in ``ATTACHMENT_TYPES`` or
+    an extension that does not match it, a digest that is not 64 lower-case hex digits, or
+    a file name that is not safe in a header (``files.display_name`` would change it); or
+    for attachments together larger than ``MAX_ATTACHMENTS_BYTES``.
     """
+    _check_attachments(attachments)
     link = platform.settings.base_url.rstrip("/") + link_path if link_path else None
     body = _templates().get_template(template).render({**context, "link": link})
     now = platform.clock.now()
@@ -171,9 +204,12 @@ async def enqueue(
         "next_attempt_at": now,
         "last_error": "",
         "created_at": now,
+        "attachments": json.dumps([asdict(attachment) for attachment in attachments]),
     }
     if not headers_checked:
         _email(platform.settings, row)  # refuse now what could never be sent
+    if attachments:
+        await _check_stored(platform.files, attachments)
     await database.insert(OutboxMessage, row)
     return row["message_id"]
 
@@ -308,8 +344,8 @@ async def _deliver(
     if not await _start_sending(platform, token, row):
         logger.warning("Mail %s: claim taken over by another worker", row["message_id"])
         return DeliveryReport()
-    message = _email(platform.settings, row)
     try:
+        message = _email(platform.settings, row, await _read_attachments(platform.files, row))
         if server is None:
             await asyncio.to_thread(
                 _write_eml, eml_path(platform.settings, row["message_id"]), message
@@ -343,7 +379,9 @@ async def _record_sent(
             # Only after a stall longer than ABANDONED_AFTER mid-send: nothing to do but say.
             logger.warning("Mail %s: sent after its claim was lost", row["message_id"])
             return
-        details = {"to": row["recipient"], "subject": row["subject"]}
+        details: dict[str, Any] = {"to": row["recipient"], "subject": row["subject"]}
+        if attached := json.loads(row["attachments"]):
+            details["attachments"] = attached
         await audit.record(
             platform,
             AuditAction.MAIL_MESSAGE_SEND,
@@ -409,6 +447,80 @@ def _organisation(row: Mapping[str, Any]) -> UUID | None:
     return UUID(row["organisation_id"]) if row["organisation_id"] else None
 
 
+# Attachments ----------------------------------------------------------------------------
+
+
+def attachment_filename(text: str) -> str:
+    """A file name ``enqueue`` accepts, made of any text (a tender's reference such as
+    ``CT/2026/014``, a provider's name): folder separators become hyphens, control
+    characters go, and a long name is shortened keeping its extension."""
+    name = re.sub(r"[/\\]", "-", text)
+    name = re.sub(r"[\u2028\u2029]", " ", name)  # line breaks, but not control characters
+    # A second pass can find what the first left (a shortened name ending in a space).
+    while (shown := display_name(name)) != name:
+        name = shown
+    return name
+
+
+def _check_attachments(attachments: Iterable[Attachment]) -> None:
+    for attachment in attachments:
+        if not _DIGEST.fullmatch(attachment.sha256):
+            raise ValueError(
+                f"An attachment's SHA-256 must be 64 lower-case hex digits: {attachment.sha256!r}"
+            )
+        filename = attachment.filename
+        if display_name(filename) != filename or len(filename.splitlines()) > 1:
+            # No line breaks or other control characters, no folders, no leading or trailing
+            # dots and spaces, not too long: what the platform shows of any file's name.
+            raise ValueError(f"An attachment's file name must be safe in a header: {filename!r}")
+        extensions = ATTACHMENT_TYPES.get(attachment.content_type)
+        if extensions is None:
+            raise ValueError(f"An attachment may not be of type {attachment.content_type!r}")
+        _, dot, extension = filename.rpartition(".")
+        if not dot or extension.lower() not in extensions:
+            raise ValueError(
+                f"An attachment of type {attachment.content_type} must be named "
+                f"{' or '.join(sorted('.' + ext for ext in extensions))}: {filename!r}"
+            )
+
+
+async def _check_stored(store: LocalFileStore, attachments: Sequence[Attachment]) -> None:
+    """One thread hop however many: ``enqueue`` may run under the write lock."""
+    paths = [store.open_path(attachment.sha256) for attachment in attachments]
+    sizes = await asyncio.to_thread(_sizes, paths)
+    for attachment, size in zip(attachments, sizes, strict=True):
+        if size is None:
+            raise ValueError(f"No file {attachment.sha256} in the file store to attach")
+    if sum(size or 0 for size in sizes) > MAX_ATTACHMENTS_BYTES:
+        raise ValueError(
+            f"Attachments may not be larger than {size_text(MAX_ATTACHMENTS_BYTES)} together"
+        )
+
+
+def _sizes(paths: Iterable[Path]) -> list[int | None]:
+    sizes: list[int | None] = []
+    for path in paths:
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            sizes.append(None)
+    return sizes
+
+
+async def _read_attachments(
+    store: LocalFileStore, row: Mapping[str, Any]
+) -> list[tuple[Attachment, bytes]]:
+    """Each attachment whole: they are small (``MAX_ATTACHMENTS_BYTES``). A file missing
+    at this attempt (a worker given the wrong ``CARETENDER_FILES_DIR``) raises ``OSError``,
+    and the message waits for the next."""
+    attached = []
+    for item in json.loads(row["attachments"]):
+        attachment = Attachment(**item)
+        content = b"".join([chunk async for chunk in store.read(attachment.sha256)])
+        attached.append((attachment, content))
+    return attached
+
+
 # Handing over (in a thread: these block) -------------------------------------------------
 
 
@@ -422,8 +534,13 @@ def check_headers(platform: Platform, *, to: str, subject: str) -> None:
             raise ValueError("Header values may not contain linefeed or carriage return characters")
 
 
-def _email(settings: Settings, row: Mapping[str, Any]) -> EmailMessage:
-    """The message exactly as on every attempt: its Date is when it was queued."""
+def _email(
+    settings: Settings,
+    row: Mapping[str, Any],
+    attached: Sequence[tuple[Attachment, bytes]] = (),
+) -> EmailMessage:
+    """The message exactly as on every attempt: its Date is when it was queued. Without
+    attachments it is plain text; with them, multipart/mixed (the body, then each file)."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = row["recipient"]
@@ -431,6 +548,16 @@ def _email(settings: Settings, row: Mapping[str, Any]) -> EmailMessage:
     message["Date"] = email.utils.format_datetime(row["created_at"])
     message["Message-ID"] = row["message_id"]
     message.set_content(row["body"])
+    for attachment, content in attached:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    if attached:
+        # Not the random boundary the generator would choose: a repeat stays identical. No
+        # part can hold it: files go as base64, which has no "_", and the body was written
+        # before the Message-ID was made.
+        message.set_boundary("=_" + re.sub(r"[^A-Za-z0-9]", "_", row["message_id"]))
     return message
 
 

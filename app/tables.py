@@ -93,3 +93,6 @@ class OutboxMessage(Table):
     last_error = Text(default="")
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
+    #: Files of the file store sent with the body, read from the store at each attempt: a
+    #: JSON list of ``{"sha256", "filename", "content_type"}`` in order (``mail.Attachment``).
+    attachments = Text(default="[]")

@@ -3,12 +3,12 @@ sign-off, and the award report and decision."""
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from app.tables import Organisation, User
-from evaluation.vocabulary import PanelRole
+from evaluation.vocabulary import NoticeKind, PanelRole
 from tenders.tables import Lot, Question, Submission, Tender
 
 
@@ -134,3 +134,27 @@ class AwardDecision(Table):
     reasons = Text()
     approved_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
     approved_at = Timestamptz()
+    #: When the notices went to the bidders: the standstill begins with that day.
+    notices_issued_at = Timestamptz(null=True, default=None)
+    #: The standstill's last day (Europe/London); none where no standstill applies.
+    standstill_last_day = Date(null=True, default=None)
+    confirmed_at = Timestamptz(null=True, default=None)
+    confirmed_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+
+
+class Notice(Table):
+    """A notice of the award as issued: a bidder's assessment summary or decision letter,
+    or the public award notice; its PDF in the file store under its SHA-256."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    #: The bidder it is for; none for the public award notice.
+    organisation = ForeignKey(
+        references=Organisation, null=True, default=None, on_delete=OnDelete.restrict
+    )
+    kind = Varchar(length=30, choices=NoticeKind)
+    sha256 = Varchar(length=64)
+    size = BigInt()
+    issued_at = Timestamptz()
+    #: "<tender id>:<organisation id or public>:<kind>": each notice once.
+    key = Varchar(length=120, unique=True)

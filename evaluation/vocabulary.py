@@ -31,3 +31,19 @@ class Clearance(StrEnum):
     CONFLICTED = "conflicted"
     #: Declared no conflict with any bidder: may read the bids.
     CLEARED = "cleared"
+
+
+class NoticeKind(StrEnum):
+    """The notices of an award decision (Procurement Act 2023 s50)."""
+
+    ASSESSMENT_SUMMARY = "assessment_summary"
+    DECISION_LETTER = "decision_letter"
+    AWARD_NOTICE = "award_notice"
+
+    @property
+    def label(self) -> str:
+        return {
+            NoticeKind.ASSESSMENT_SUMMARY: "Assessment summary",
+            NoticeKind.DECISION_LETTER: "Decision letter",
+            NoticeKind.AWARD_NOTICE: "Award notice",
+        }[self]

@@ -42,6 +42,7 @@ from evaluation.tables import (  # noqa: E402
     AwardReport,
     ConflictDeclaration,
     Consensus,
+    Notice,
     PanelMember,
     Score,
     ScoreSheet,
@@ -67,6 +68,7 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    Notice,
     AwardDecision,
     AwardReport,
     SignOff,

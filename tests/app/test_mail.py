@@ -7,9 +7,10 @@ import asyncio
 import email
 import email.policy
 import email.utils
+import hashlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -24,7 +25,8 @@ from hypothesis import strategies as st
 
 from app import database, mail
 from app.clock import FixedClock
-from app.mail import DeliveryReport
+from app.files import PDF as PDF_TYPE
+from app.mail import Attachment, DeliveryReport
 from app.platform import Platform
 from app.settings import Settings
 from app.tables import AuditEvent, OutboxMessage
@@ -33,6 +35,9 @@ from tests.app.test_cli import run
 from tests.conftest import START
 
 SUBJECT = "Moorlands Supported Living CIC is registered on caretender"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+#: Every byte value, line breaks and a lone dot line among them: what SMTP could mangle.
+BINARY_TAIL = bytes(range(256)) + b"\r\n.\r\n" + b"\n.\n"
 
 
 class Mailbox:
@@ -40,10 +45,13 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        #: Each message as it came over the wire (lines end CRLF).
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
+        self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:
@@ -91,7 +99,11 @@ def smtp_platform(settings: Settings, clock: FixedClock, smtp_port: int) -> Plat
     return with_smtp(replace(settings, base_url="https://caretender.example"), clock, smtp_port)
 
 
-async def queue(platform: Platform, to: str = "helen@moorlands-care.example") -> str:
+async def queue(
+    platform: Platform,
+    to: str = "helen@moorlands-care.example",
+    attachments: Sequence[Attachment] = (),
+) -> str:
     async with database.write_transaction():
         return await mail.enqueue(
             platform,
@@ -100,7 +112,59 @@ async def queue(platform: Platform, to: str = "helen@moorlands-care.example") ->
             template="mail/provider_registered.txt",
             context={"name": "Helen Mills", "organisation": "Moorlands Supported Living CIC"},
             link_path="/sign-in",
+            attachments=attachments,
         )
+
+
+async def stored_pdf(platform: Platform, content: bytes) -> str:
+    """A PDF put in the file store as an upload is; returns its digest."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield content
+
+    stored = await platform.files.save(
+        chunks(),
+        filename="notice.pdf",
+        max_bytes=len(content),
+        allowed={"pdf": frozenset({PDF_TYPE})},
+    )
+    return stored.sha256
+
+
+async def award_pdfs(
+    platform: Platform, bidder: str = "Moorlands"
+) -> list[tuple[Attachment, bytes]]:
+    """An assessment summary and a decision letter, in the file store."""
+    made = []
+    for filename in (f"Assessment summary {bidder} (résumé).pdf", f"Decision letter {bidder}.pdf"):
+        content = PDF + filename.encode() + BINARY_TAIL
+        attachment = Attachment(await stored_pdf(platform, content), filename, PDF_TYPE)
+        made.append((attachment, content))
+    return made
+
+
+def attached_files(message: EmailMessage) -> list[tuple[str | None, str, bytes]]:
+    return [
+        (part.get_filename(), part.get_content_type(), part.get_content())
+        for part in message.iter_attachments()
+    ]
+
+
+async def server_back_delivers_each_once(
+    platform: Platform, clock: FixedClock, port: int, *, count: int
+) -> Mailbox:
+    """Start the server that was down, and check that the next due pass sends all
+    ``count`` messages and later passes nothing."""
+    mailbox = Mailbox()
+    controller = serve_smtp(mailbox, port)
+    try:
+        clock.advance(timedelta(seconds=60))
+        assert await mail.deliver_due(platform) == DeliveryReport(sent=count)
+        clock.advance(timedelta(hours=2))
+        assert await mail.deliver_due(platform) == DeliveryReport()
+    finally:
+        controller.stop()
+    return mailbox
 
 
 async def outbox() -> list[dict[str, Any]]:
@@ -198,15 +262,7 @@ async def test_smtp_server_down_loses_nothing_and_once_back_sends_each_message_o
         START + timedelta(seconds=30 + 60)
     }
 
-    mailbox = Mailbox()
-    controller = serve_smtp(mailbox, port)
-    try:
-        clock.advance(timedelta(seconds=60))
-        assert await mail.deliver_due(platform) == DeliveryReport(sent=3)
-        clock.advance(timedelta(hours=2))
-        assert await mail.deliver_due(platform) == DeliveryReport()
-    finally:
-        controller.stop()
+    mailbox = await server_back_delivers_each_once(platform, clock, port, count=3)
     assert mailbox.message_ids() == sent
     assert {row["status"] for row in await outbox()} == {MailStatus.SENT}
     assert len(await audit_details(AuditAction.MAIL_MESSAGE_SEND)) == 3
@@ -398,3 +454,183 @@ def test_checking_headers_before_the_lock_refuses_exactly_what_building_the_emai
             mail.check_headers(platform, to=to, subject=subject)
     else:
         mail.check_headers(platform, to=to, subject=subject)
+
+
+# Attachments ----------------------------------------------------------------------------
+
+
+async def test_a_message_with_two_pdfs_arrives_with_both_named_typed_and_byte_identical(
+    smtp_platform, mailbox, clock
+):
+    pdfs = await award_pdfs(smtp_platform)
+    message_id = await queue(smtp_platform, attachments=[attachment for attachment, _ in pdfs])
+
+    assert await mail.deliver_due(smtp_platform) == DeliveryReport(sent=1)
+    assert await mail.deliver_due(smtp_platform) == DeliveryReport()
+
+    [message] = mailbox.messages
+    assert message["Message-ID"] == message_id
+    assert message.get_content_type() == "multipart/mixed"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert body.get_content().startswith("Dear Helen Mills,")
+    assert attached_files(message) == [
+        ("Assessment summary Moorlands (résumé).pdf", "application/pdf", pdfs[0][1]),
+        ("Decision letter Moorlands.pdf", "application/pdf", pdfs[1][1]),
+    ]
+    [event] = await audit_details(AuditAction.MAIL_MESSAGE_SEND)
+    assert event["details"]["attachments"] == [
+        {
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "filename": a.filename,
+            "content_type": a.content_type,
+        }
+        for a, content in pdfs
+    ]
+
+
+async def test_a_message_without_attachments_goes_byte_for_byte_as_plain_text(
+    smtp_platform, mailbox
+):
+    message_id = await queue(smtp_platform)
+    [row] = await outbox()
+    assert row["attachments"] == "[]"
+
+    assert await mail.deliver_due(smtp_platform) == DeliveryReport(sent=1)
+
+    # The plain message as the outbox built it before attachments existed.
+    plain = EmailMessage()
+    plain["From"] = smtp_platform.settings.mail_from
+    plain["To"] = "helen@moorlands-care.example"
+    plain["Subject"] = SUBJECT
+    plain["Date"] = email.utils.format_datetime(START)
+    plain["Message-ID"] = message_id
+    plain.set_content(row["body"])
+    assert mailbox.raw == [plain.as_bytes(policy=plain.policy.clone(linesep="\r\n"))]
+
+
+async def test_smtp_server_down_loses_no_attachment_and_once_back_sends_each_message_once(
+    settings, clock
+):
+    port = free_port()  # nothing listens here yet
+    platform = with_smtp(settings, clock, port)
+    sent = {}
+    for bidder in ("Moorlands", "Brightwater", "Oakfield"):
+        pdfs = await award_pdfs(platform, bidder)
+        message_id = await queue(
+            platform, f"{bidder.lower()}@example.org", [attachment for attachment, _ in pdfs]
+        )
+        sent[message_id] = [(a.filename, a.content_type, content) for a, content in pdfs]
+
+    assert await mail.deliver_due(platform) == DeliveryReport(deferred=3)
+    clock.advance(timedelta(seconds=30))
+    assert await mail.deliver_due(platform) == DeliveryReport(deferred=3)
+    assert {row["status"] for row in await outbox()} == {MailStatus.PENDING}
+
+    mailbox = await server_back_delivers_each_once(platform, clock, port, count=3)
+    assert mailbox.message_ids() == sorted(sent)
+    for message in mailbox.messages:
+        assert attached_files(message) == sent[message["Message-ID"]]
+    assert {row["status"] for row in await outbox()} == {MailStatus.SENT}
+
+
+async def test_a_message_with_attachments_interrupted_after_hand_over_goes_again_identical(
+    smtp_platform, mailbox, clock
+):
+    pdfs = await award_pdfs(smtp_platform)
+    await queue(smtp_platform, attachments=[attachment for attachment, _ in pdfs])
+    token, [row] = await mail._claim(smtp_platform, batch=20)
+    assert await mail._start_sending(smtp_platform, token, row)
+    server = mail.smtp_server(smtp_platform.settings.smtp_url)
+    message = mail._email(smtp_platform.settings, row, pdfs)
+    await asyncio.to_thread(mail._send_smtp, server, message)  # ...and the worker dies
+
+    clock.advance(mail.ABANDONED_AFTER + timedelta(seconds=1))
+    assert await mail.deliver_due(smtp_platform) == DeliveryReport(sent=1)
+
+    first, repeat = mailbox.raw
+    assert first == repeat
+
+
+async def test_an_attachment_missing_from_the_workers_file_store_waits_for_the_next_attempt(
+    smtp_platform, mailbox, clock, tmp_path
+):
+    pdfs = await award_pdfs(smtp_platform)
+    await queue(smtp_platform, attachments=[attachment for attachment, _ in pdfs])
+    misconfigured = Platform(
+        replace(smtp_platform.settings, files_dir=tmp_path / "elsewhere"), clock
+    )
+
+    assert await mail.deliver_due(misconfigured) == DeliveryReport(deferred=1)
+    [row] = await outbox()
+    assert "FileNotFoundError" in row["last_error"]
+    assert mailbox.messages == []
+
+    clock.advance(mail.FIRST_RETRY_AFTER)
+    assert await mail.deliver_due(smtp_platform) == DeliveryReport(sent=1)
+    [message] = mailbox.messages
+    assert [content for _, _, content in attached_files(message)] == [c for _, c in pdfs]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "refusal"),
+    [
+        ("notice.pdf\r\nBcc: everyone@example.org", PDF_TYPE, "safe in a header"),
+        ("notice.pdf\nContent-Type: text/html", PDF_TYPE, "safe in a header"),
+        ("notice\u2028Bcc: everyone@example.org.pdf", PDF_TYPE, "safe in a header"),
+        ("../../notices/notice.pdf", PDF_TYPE, "safe in a header"),
+        ("C:\\notices\\notice.pdf", PDF_TYPE, "safe in a header"),
+        (" notice.pdf", PDF_TYPE, "safe in a header"),
+        ("notice.html", "text/html", "may not be of type"),
+        ("notice.pdf", "application/octet-stream", "may not be of type"),
+        ("notice.docx", PDF_TYPE, "must be named .pdf"),
+        ("notice", PDF_TYPE, "must be named .pdf"),
+    ],
+)
+async def test_enqueue_refuses_an_attachment_named_or_typed_unsafely(
+    platform, filename, content_type, refusal
+):
+    sha256 = await stored_pdf(platform, PDF)
+    with pytest.raises(ValueError, match=refusal):
+        await queue(platform, attachments=[Attachment(sha256, filename, content_type)])
+    assert await OutboxMessage.count() == 0
+
+
+async def test_any_text_made_an_attachment_filename_is_accepted(platform):
+    sha256 = await stored_pdf(platform, PDF)
+    name = mail.attachment_filename("award-notice-CT/2026/014-A\\B Care\r\n.pdf")
+    assert name == "award-notice-CT-2026-014-A-B Care.pdf"
+
+    await queue(platform, attachments=[Attachment(sha256, name, PDF_TYPE)])
+    assert await OutboxMessage.count() == 1
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(text=st.text(max_size=300))
+def test_attachment_filenames_made_of_any_text_pass_the_checks_of_enqueue(text: str) -> None:
+    name = mail.attachment_filename(f"x{text}.pdf")
+    assert name.endswith(".pdf")
+    mail._check_attachments([Attachment("0" * 64, name, PDF_TYPE)])
+
+
+async def test_enqueue_refuses_an_attachment_not_in_the_file_store(platform):
+    missing = hashlib.sha256(PDF + b"never stored").hexdigest()
+    with pytest.raises(ValueError, match=r"No file \w+ in the file store"):
+        await queue(platform, attachments=[Attachment(missing, "notice.pdf", PDF_TYPE)])
+    with pytest.raises(ValueError, match="64 lower-case hex digits"):
+        await queue(platform, attachments=[Attachment("../" * 21 + "x", "notice.pdf", PDF_TYPE)])
+    upper = hashlib.sha256(PDF).hexdigest().upper()
+    with pytest.raises(ValueError, match="64 lower-case hex digits"):
+        await queue(platform, attachments=[Attachment(upper, "notice.pdf", PDF_TYPE)])
+    assert await OutboxMessage.count() == 0
+
+
+async def test_enqueue_refuses_attachments_larger_than_the_limit_together(platform):
+    half = await stored_pdf(platform, PDF.ljust(mail.MAX_ATTACHMENTS_BYTES // 2 + 1, b"0"))
+    attachment = Attachment(half, "evidence.pdf", PDF_TYPE)
+
+    with pytest.raises(ValueError, match="larger than 10 MB together"):
+        await queue(platform, attachments=[attachment, attachment])
+    assert await OutboxMessage.count() == 0
+    await queue(platform, attachments=[attachment])
+    assert await OutboxMessage.count() == 1
