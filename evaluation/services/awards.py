@@ -13,15 +13,16 @@ from uuid import UUID, uuid4
 
 from app import database
 from app.accounts import CurrentUser
-from app.errors import Conflict, Invalid, InvalidTransition, NotPermitted
+from app.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
 from app.files import PDF
 from app.platform import Platform
 from app.templating import london_time
 from app.vocabulary import AuditAction
-from evaluation.services.award_report import award_report
+from evaluation.services.award_report import NOT_FOR_EVALUATORS, NOT_MODERATED, award_report
 from evaluation.tables import AwardDecision, AwardReport, PanelMember
+from evaluation.vocabulary import PanelRole
 from tenders.services import events
-from tenders.services.bids import plain_text
+from tenders.services.bids import parse_id, plain_text
 from tenders.services.opening import council_tender
 from tenders.services.views import TenderView, as_uuid
 from tenders.tables import Tender
@@ -103,6 +104,10 @@ async def make_report(
     assert stored.sha256 == report.sha256
     report_id = uuid4()
     async with database.write_transaction():
+        # Approved meanwhile: a report made now would stand beside a decision made on
+        # another one.
+        if await _locked_status(tender.id) is not TenderStatus.MODERATED:
+            raise InvalidTransition("The award has been approved: its report is the one approved")
         await database.insert(
             AwardReport,
             {
@@ -133,9 +138,18 @@ async def reports(officer: CurrentUser, tender_id: str | UUID) -> list[StoredRep
     rows = (
         await AwardReport.select(*_REPORT_COLUMNS)
         .where(AwardReport.tender == tender.id)
-        .order_by(AwardReport.made_at, ascending=False)
+        .order_by(AwardReport.made_at, AwardReport.id, ascending=False)
     )
     return [_stored(tender, row) for row in rows]
+
+
+async def _locked_status(tender_id: UUID) -> TenderStatus:
+    """Inside a write transaction: the tender's stored status, its row held until commit
+    (PostgreSQL; SQLite writers already take turns)."""
+    query = Tender.select(Tender.status).where(Tender.id == tender_id)
+    if not database.is_sqlite():
+        query = query.lock_rows()
+    return TenderStatus((await query)[0]["status"])
 
 
 async def _panel_seat(tender_id: UUID, officer_id: UUID) -> int | None:
@@ -146,6 +160,24 @@ async def _panel_seat(tender_id: UUID, officer_id: UUID) -> int | None:
         .order_by(PanelMember.lot.number)
     )
     return rows[0]["number"] if rows else None
+
+
+def _seated(lot: int) -> str:
+    return (
+        f"You sit on the panel for lot {lot}: the award is approved by an officer who is on "
+        "none of this tender's panels"
+    )
+
+
+async def _evaluates(tender_id: UUID, officer_id: UUID) -> bool:
+    """Whether the officer scores a lot of the tender: the report is not for them."""
+    return bool(
+        await PanelMember.count().where(
+            PanelMember.tender == tender_id,
+            PanelMember.user == officer_id,
+            PanelMember.role == PanelRole.EVALUATOR,
+        )
+    )
 
 
 async def decision(officer: CurrentUser, tender_id: str | UUID) -> Decision | None:
@@ -188,10 +220,7 @@ async def approve(
     tender = await council_tender(officer, tender_id)
     _require_officer(officer)
     if (lot := await _panel_seat(tender.id, officer.id)) is not None:
-        raise NotPermitted(
-            f"You sit on the panel for lot {lot}: the award is approved by an officer who "
-            "is on none of this tender's panels"
-        )
+        raise NotPermitted(_seated(lot))
     cleaned = plain_text(reasons)
     if not cleaned:
         raise Invalid({"reasons": "Give the reasons for the decision"})
@@ -199,12 +228,15 @@ async def approve(
         raise Invalid({"reasons": f"The reasons must be {MAX_REASONS:,} characters or fewer"})
     async with database.write_transaction():
         # Held until commit: two officers approving at once take turns.
-        query = Tender.select(Tender.status).where(Tender.id == tender.id)
-        if not database.is_sqlite():
-            query = query.lock_rows()
-        status = TenderStatus((await query)[0]["status"])
+        status = await _locked_status(tender.id)
         if status is not TenderStatus.MODERATED:
             made = await decision(officer, tender.id)
+            if made is not None and (made.approved_by, made.report_sha256) == (
+                officer.name,
+                report_sha256,
+            ):
+                # The same approval posted again (a double click): the one made stands.
+                return made
             if made is not None:
                 raise Conflict(
                     f"{made.approved_by} approved this award at {london_time(made.approved_at)}"
@@ -245,3 +277,94 @@ async def approve(
             {"report": latest.id, "sha256": latest.sha256, "reasons": cleaned},
         )
     return Decision(latest.sha256, cleaned, officer.name, now)
+
+
+# For the award page and the API ---------------------------------------------------------
+
+#: Where the award can be approved or has been: the reports are produced from moderated.
+DECIDING = frozenset({TenderStatus.MODERATED, TenderStatus.AWARD_APPROVED, TenderStatus.AWARDED})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a tender's award stands, as an officer of the council sees it."""
+
+    tender: TenderView
+    #: The latest first.
+    reports: list[StoredReport]
+    decision: Decision | None
+    #: What must happen before the award report can be produced, if anything.
+    waiting_for: str | None
+    #: Why this officer may not approve the award: a seat on one of the tender's panels.
+    approval_refused: str | None
+    #: Why this officer may not produce nor read the award report: they evaluate a lot.
+    report_refused: str | None
+
+    @property
+    def latest(self) -> StoredReport | None:
+        return self.reports[0] if self.reports else None
+
+    @property
+    def may_produce(self) -> bool:
+        """A report can be produced now, by this officer."""
+        return self.tender.stored_status is TenderStatus.MODERATED and self.report_refused is None
+
+    @property
+    def may_approve(self) -> bool:
+        """The latest report can be approved now, by this officer."""
+        return (
+            self.tender.stored_status is TenderStatus.MODERATED
+            and self.latest is not None
+            and self.decision is None
+            and self.approval_refused is None
+        )
+
+
+async def standing(officer: CurrentUser, tender_id: str | UUID) -> Standing:
+    """The tender's award reports, its decision and what the officer may do about them, for
+    the council's officers; it changes nothing.
+
+    Raises ``NotFound`` and ``NotPermitted`` (not an officer).
+    """
+    tender = await council_tender(officer, tender_id)
+    _require_officer(officer)
+    status = tender.stored_status
+    if status is TenderStatus.CANCELLED:
+        waiting_for = "This tender is cancelled: there is no award to approve"
+    elif status not in DECIDING:
+        waiting_for = NOT_MODERATED.format(status.label.lower())
+    else:
+        waiting_for = None
+    seat = await _panel_seat(tender.id, officer.id)
+    return Standing(
+        tender=tender,
+        reports=await reports(officer, tender.id),
+        decision=await decision(officer, tender.id),
+        waiting_for=waiting_for,
+        approval_refused=_seated(seat) if seat is not None else None,
+        report_refused=NOT_FOR_EVALUATORS if await _evaluates(tender.id, officer.id) else None,
+    )
+
+
+async def report(
+    officer: CurrentUser, tender_id: str | UUID, report_id: str | UUID
+) -> StoredReport:
+    """One of the tender's award reports as it was made, to read its PDF from the file
+    store, for the council's officers who evaluate none of its lots (as ``award_report``).
+
+    Raises ``NotFound`` (not a tender of the officer's council, nor a report of the
+    tender) and ``NotPermitted`` (not an officer, or one who evaluates one of its lots).
+    """
+    tender = await council_tender(officer, tender_id)
+    _require_officer(officer)
+    wanted = parse_id(report_id)
+    if await _evaluates(tender.id, officer.id):
+        raise NotPermitted(NOT_FOR_EVALUATORS)
+    row = (
+        await AwardReport.select(*_REPORT_COLUMNS)
+        .where(AwardReport.tender == tender.id, AwardReport.id == wanted)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return _stored(tender, row)

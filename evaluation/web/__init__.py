@@ -1,10 +1,11 @@
 """HTML controllers of evaluation, one module per concern; each exports ``CONTROLLERS``."""
 
-from evaluation.web import moderation, panels, results, scoring
+from evaluation.web import awards, moderation, panels, results, scoring
 
 WEB_CONTROLLERS = [
     *panels.CONTROLLERS,
     *scoring.CONTROLLERS,
     *moderation.CONTROLLERS,
     *results.CONTROLLERS,
+    *awards.CONTROLLERS,
 ]

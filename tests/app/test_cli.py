@@ -83,7 +83,7 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
     assert "officer-demo-passphrase" in first.stdout
     assert (
         "Tom Barker and Aisha Okafor evaluate, and Gareth Lloyd moderates, the bids of "
-        "\"Children's overnight short breaks\"" in first.stdout
+        '"Children\'s overnight short breaks"' in first.stdout
     )
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.BUYER) == 1
     assert await Organisation.count().where(Organisation.kind == OrganisationKind.PROVIDER) == 3

@@ -93,13 +93,22 @@ async def test_an_officer_off_the_panels_approves_against_the_report_read(
     assert approved["details"]["sha256"] == made.sha256
     assert approved["actor_id"] == str(moderated.officer.id)
 
-    with pytest.raises(Conflict) as again:
+    # The same approval posted again (a double click) finds the one made.
+    assert (
         await awards.approve(
             platform,
             moderated.officer,
             moderated.tender.id,
             report_sha256=made.sha256,
-            reasons="Again",
+            reasons="The recommended bids offer the best value, as the report shows.",
+        )
+        == decided
+    )
+    assert len(await events(AuditAction.EVALUATION_AWARD_APPROVE)) == 1
+    ola = await colleague(platform, moderated.officer, "Ola Bright", role="officer")
+    with pytest.raises(Conflict) as again:
+        await awards.approve(
+            platform, ola, moderated.tender.id, report_sha256=made.sha256, reasons="Again"
         )
     assert again.value.message.startswith(f"{moderated.officer.name} approved this award at")
 

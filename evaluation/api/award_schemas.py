@@ -1,0 +1,96 @@
+"""JSON shapes of the award API: the award reports of a tender as they were made, the
+decision approving the award against one of them, and what the caller may do next.
+Instants are UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from evaluation.api.schemas import utc
+from evaluation.services.awards import MAX_REASONS, Decision, StoredReport
+from tenders.vocabulary import TenderStatus
+
+# Requests -------------------------------------------------------------------------------
+
+
+class ApprovalRequest(msgspec.Struct):
+    report_sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="The SHA-256 digest of the award report you read: it must be the "
+            "latest report's, else 409.",
+        ),
+    ]
+    reasons: Annotated[
+        str,
+        msgspec.Meta(
+            description=f"The reasons for the decision, required ({MAX_REASONS:,} characters "
+            "at most). Errors are on `reasons`."
+        ),
+    ] = ""
+
+
+# Responses ------------------------------------------------------------------------------
+
+
+class AwardReportOut(msgspec.Struct):
+    """An award report as it was made: download it from `reports/{id}.pdf`."""
+
+    id: UUID
+    #: Of the PDF, the very bytes the download gives.
+    sha256: str
+    size: int
+    made_by: str
+    made_at: datetime
+    #: The name it downloads as.
+    filename: str
+
+
+class DecisionOut(msgspec.Struct):
+    """The approval of the award the report recommended."""
+
+    #: The digest of the report approved.
+    report_sha256: str
+    reasons: str
+    approved_by: str
+    approved_at: datetime
+
+
+class AwardOut(msgspec.Struct):
+    tender_id: UUID
+    tender_title: str
+    tender_reference: str
+    tender_status: TenderStatus
+    #: The latest first: only the latest can be approved.
+    reports: list[AwardReportOut]
+    decision: DecisionOut | None
+    #: What must happen before an award report can be produced, if anything.
+    waiting_for: str | None
+    #: Why the caller may not approve the award (a seat on one of the tender's panels).
+    approval_refused: str | None
+    #: Why the caller may not produce or download the reports (an evaluator of a lot).
+    report_refused: str | None
+    #: The caller can produce a report now.
+    may_produce: bool
+    #: The caller can approve the latest report now.
+    may_approve: bool
+
+
+# Shapes from the services' views --------------------------------------------------------
+
+
+def report_out(report: StoredReport) -> AwardReportOut:
+    return AwardReportOut(
+        report.id, report.sha256, report.size, report.made_by, utc(report.made_at), report.filename
+    )
+
+
+def decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        decision.report_sha256, decision.reasons, decision.approved_by, utc(decision.approved_at)
+    )

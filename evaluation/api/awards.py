@@ -1,0 +1,132 @@
+"""JSON API: the award of a moderated tender (rule 11). An officer produces the award
+report, kept as it was made; an officer on none of the tender's panels approves the award
+it recommends, with reasons, against the SHA-256 digest of the latest report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
+from litestar.response import Stream
+
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
+from app.dependencies import USER, PlatformDep, UserDep
+from evaluation.api.award_schemas import (
+    ApprovalRequest,
+    AwardOut,
+    AwardReportOut,
+    DecisionOut,
+    decision_out,
+    report_out,
+)
+from evaluation.services import awards
+from evaluation.web.awards import report_download
+
+
+def _award(standing: awards.Standing, now: datetime) -> AwardOut:
+    tender = standing.tender
+    return AwardOut(
+        tender_id=tender.id,
+        tender_title=tender.title,
+        tender_reference=tender.reference,
+        tender_status=tender.status(now),
+        reports=[report_out(report) for report in standing.reports],
+        decision=decision_out(standing.decision) if standing.decision else None,
+        waiting_for=standing.waiting_for,
+        approval_refused=standing.approval_refused,
+        report_refused=standing.report_refused,
+        may_produce=standing.may_produce,
+        may_approve=standing.may_approve,
+    )
+
+
+class AwardApi(Controller):
+    path = "/tenders/{tender_id:str}/award"
+    tags = ["evaluation: award"]
+    security = BEARER
+    dependencies = {"user": USER}
+
+    @get(
+        "/",
+        summary="Read where the award stands",
+        description="The tender's award reports, the latest first, the decision once made, "
+        "and what the caller may do: what must happen before a report can be produced, and "
+        "why the caller may not approve (a seat on one of the tender's panels) or read the "
+        "reports (an evaluator of one of its lots). For the council's officers.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
+    )
+    async def read_award(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> AwardOut:
+        return _award(await awards.standing(user, tender_id), platform.clock.now())
+
+    @post(
+        "/reports",
+        status_code=201,
+        summary="Produce the award report",
+        description="Produce the award report (PDF/A) of a moderated tender now and keep it as "
+        "made, for the decision maker to read: the requirement, the method and weights, the "
+        "panels and conflicts record, each lot's ranked results, exclusions, price analysis "
+        "and moderation, and the recommendation with its reasons. Audited. 403 for an officer "
+        "who evaluates one of the tender's lots; 409 before every lot with bids is signed off "
+        "and once the award is approved.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
+    )
+    async def make_report(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> AwardReportOut:
+        return report_out(await awards.make_report(platform, user, tender_id))
+
+    @get(
+        "/reports/{report_file:str}",
+        summary="Download an award report",
+        description="`{report id}.pdf`: the report's PDF as it was made (the bytes whose "
+        "SHA-256 the report lists), with `Content-Disposition: attachment`. 403 for an "
+        "officer who evaluates one of the tender's lots.",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes,
+                description="The award report (PDF/A)",
+                media_type="application/pdf",
+            ),
+            **error_responses(*SIGNED_IN_ERRORS, 404),
+        },
+    )
+    async def download_report(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        tender_id: FromPath[str],
+        report_file: FromPath[str],
+    ) -> Stream:
+        return await report_download(platform, user, tender_id, report_file)
+
+    @post(
+        "/approve",
+        status_code=200,
+        summary="Approve the award",
+        description="Approve the award the latest award report recommends, with reasons, "
+        "against the digest of that report: the tender becomes `award_approved`. Audited. "
+        "400 on `reasons` (or a malformed `report_sha256`); 403 for an officer who sits on "
+        "one of the tender's panels, as evaluator or moderator; 409 before moderation or "
+        "before a report is produced, when a newer report than the one named exists, and "
+        "once the award is approved.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
+    )
+    async def approve(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        tender_id: FromPath[str],
+        data: JSONBody[ApprovalRequest],
+    ) -> DecisionOut:
+        decided = await awards.approve(
+            platform, user, tender_id, report_sha256=data.report_sha256, reasons=data.reasons
+        )
+        return decision_out(decided)
+
+
+CONTROLLERS: list[type[Controller]] = [AwardApi]

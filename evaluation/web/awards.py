@@ -1,0 +1,133 @@
+"""Pages: the award of a moderated tender (rule 11). An officer produces the award report,
+which is kept as it was made and downloads as those very bytes; an officer on none of the
+tender's panels approves the award the latest report recommends, with reasons, against the
+digest of that report. Before moderation the page says what must happen first.
+
+The services decide who may do what: a panel member's approval is refused with the
+reason, and so is anything asked at the wrong stage; the page says so before they try.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Stream, Template
+
+from app.accounts import CurrentUser
+from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
+from app.errors import Invalid, NotFound
+from app.files import PDF
+from app.platform import Platform
+from app.templating import london_time
+from app.web_support import file_download, form_data, render, render_invalid, see_other
+from evaluation.services import awards
+from evaluation.services.awards import Standing
+from evaluation.web.panels import council_users_only
+
+AWARD = "evaluation/awards/award.html"
+APPROVAL_FIELDS = ["reasons"]
+
+
+def award_path(tender_id: Any) -> str:
+    return f"/tenders/{tender_id}/award"
+
+
+def report_path(tender_id: Any, report_id: Any) -> str:
+    return f"{award_path(tender_id)}/reports/{report_id}.pdf"
+
+
+async def report_download(
+    platform: Platform, user: CurrentUser, tender_id: str, report_file: str
+) -> Stream:
+    """The stored bytes of a report named ``<report id>.pdf``, as an attachment: the PDF
+    as it was put to the decision maker, never a re-render."""
+    report_id, dot_pdf, rest = report_file.partition(".pdf")
+    if not dot_pdf or rest:
+        raise NotFound()
+    stored = await awards.report(user, tender_id, report_id)
+    return file_download(
+        platform.files,
+        stored.sha256,
+        original_name=stored.filename,
+        content_type=PDF,
+        size=stored.size,
+    )
+
+
+def _context(platform: Platform, standing: Standing, values: Mapping[str, str]) -> dict[str, Any]:
+    latest = standing.latest
+    return {
+        "standing": standing,
+        "tender": standing.tender,
+        "status": standing.tender.status(platform.clock.now()),
+        "base": award_path(standing.tender.id),
+        "report_path": lambda report: report_path(standing.tender.id, report.id),
+        "values": {
+            "report_sha256": latest.sha256 if latest else "",
+            **values,
+        },
+    }
+
+
+class AwardPages(Controller):
+    path = "/tenders/{tender_id:str}/award"
+    include_in_schema = False
+    guards = [council_users_only]
+    dependencies = {"platform": PLATFORM, "user": USER}
+
+    @get("/")
+    async def award(
+        self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Template:
+        standing = await awards.standing(user, tender_id)
+        return render(request, AWARD, _context(platform, standing, {}))
+
+    @post("/reports")
+    async def make_report(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Response:
+        made = await awards.make_report(platform, user, tender_id)
+        return see_other(
+            f"{award_path(tender_id)}#reports",
+            flash=f"The award report has been produced at {london_time(made.made_at)}",
+        )
+
+    @get("/reports/{report_file:str}")
+    async def report(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        tender_id: FromPath[str],
+        report_file: FromPath[str],
+    ) -> Stream:
+        return await report_download(platform, user, tender_id, report_file)
+
+    @post("/approve")
+    async def approve(
+        self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Response:
+        values = await form_data(request)
+        try:
+            await awards.approve(
+                platform,
+                user,
+                tender_id,
+                report_sha256=values.get("report_sha256", ""),
+                reasons=values.get("reasons", ""),
+            )
+        except Invalid as error:
+            standing = await awards.standing(user, tender_id)
+            kept = {name: values.get(name, "") for name in ("report_sha256", "reasons")}
+            return render_invalid(
+                request, AWARD, error, APPROVAL_FIELDS, kept, _context(platform, standing, kept)
+            )
+        return see_other(
+            f"{award_path(tender_id)}#decision",
+            flash="You approved the award. The tender is now award approved",
+        )
+
+
+CONTROLLERS: list[type[Controller]] = [AwardPages]
