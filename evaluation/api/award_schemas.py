@@ -4,7 +4,7 @@ Instants are UTC."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +12,8 @@ import msgspec
 
 from evaluation.api.schemas import utc
 from evaluation.services.awards import MAX_REASONS, Decision, StoredReport
+from evaluation.services.notices import NoticeFile, Standstill
+from evaluation.vocabulary import NoticeKind
 from tenders.vocabulary import TenderStatus
 
 # Requests -------------------------------------------------------------------------------
@@ -81,6 +83,33 @@ class AwardOut(msgspec.Struct):
     may_approve: bool
 
 
+class StandstillOut(msgspec.Struct):
+    """The standstill that began when the notices were issued. Days are London dates."""
+
+    notices_issued_at: datetime
+    #: The standstill's last day; None where none applies.
+    last_day: date | None
+    #: The first day the award can be confirmed.
+    confirmable_from: date
+    #: When the award was confirmed (the tender is then `awarded`).
+    confirmed_at: datetime | None
+
+
+class NoticeOut(msgspec.Struct):
+    """A notice as it was issued: download it from `notices/{id}`."""
+
+    id: UUID
+    kind: NoticeKind
+    #: The bidder it is for; None for the public award notice.
+    organisation_id: UUID | None
+    #: Of the PDF, the very bytes the download gives.
+    sha256: str
+    size: int
+    issued_at: datetime
+    #: The name it downloads as.
+    filename: str
+
+
 # Shapes from the services' views --------------------------------------------------------
 
 
@@ -93,4 +122,25 @@ def report_out(report: StoredReport) -> AwardReportOut:
 def decision_out(decision: Decision) -> DecisionOut:
     return DecisionOut(
         decision.report_sha256, decision.reasons, decision.approved_by, utc(decision.approved_at)
+    )
+
+
+def standstill_out(standstill: Standstill) -> StandstillOut:
+    return StandstillOut(
+        utc(standstill.issued_at),
+        standstill.last_day,
+        standstill.confirmable_from,
+        utc(standstill.confirmed_at) if standstill.confirmed_at else None,
+    )
+
+
+def notice_out(notice: NoticeFile) -> NoticeOut:
+    return NoticeOut(
+        notice.id,
+        notice.kind,
+        notice.organisation_id,
+        notice.sha256,
+        notice.size,
+        utc(notice.issued_at),
+        notice.filename,
     )

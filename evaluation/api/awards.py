@@ -1,6 +1,8 @@
 """JSON API: the award of a moderated tender (rule 11). An officer produces the award
 report, kept as it was made; an officer on none of the tender's panels approves the award
-it recommends, with reasons, against the SHA-256 digest of the latest report."""
+it recommends, with reasons, against the SHA-256 digest of the latest report. Once it is
+approved, an officer issues the notices (rules 12 and 13) and confirms the award when the
+standstill is over."""
 
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ from evaluation.api.award_schemas import (
     AwardOut,
     AwardReportOut,
     DecisionOut,
+    NoticeOut,
+    StandstillOut,
     decision_out,
+    notice_out,
     report_out,
+    standstill_out,
 )
-from evaluation.services import awards
-from evaluation.web.awards import report_download
+from evaluation.services import awards, notices
+from evaluation.web.awards import notice_download, report_download
 
 
 def _award(standing: awards.Standing, now: datetime) -> AwardOut:
@@ -127,6 +133,70 @@ class AwardApi(Controller):
             platform, user, tender_id, report_sha256=data.report_sha256, reasons=data.reasons
         )
         return decision_out(decided)
+
+    @get(
+        "/notices",
+        summary="List the notices of the award",
+        description="The notices issued once the award was approved: each bidder's "
+        "assessment summary and decision letter and the public award notice, as kept. 403 "
+        "for an evaluator; 404 before they are issued.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
+    )
+    async def list_notices(self, user: UserDep, tender_id: FromPath[str]) -> list[NoticeOut]:
+        return [notice_out(notice) for notice in await notices.notice_files(user, tender_id)]
+
+    @post(
+        "/notices",
+        status_code=200,
+        summary="Issue the notices of the award",
+        description="Issue the notices of an approved award: each bidder's assessment "
+        "summary and decision letter (PDF/A), emailed to every user of the bidder with its "
+        "own attached, and the public award notice. The standstill begins today. Issuing "
+        "again changes nothing and answers the same. Audited. 403 for an evaluator; 409 "
+        "before the award is approved.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
+    )
+    async def issue_notices(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> StandstillOut:
+        return standstill_out(await notices.issue(platform, user, tender_id))
+
+    @get(
+        "/notices/{notice_id:str}",
+        summary="Download a notice of the award",
+        description="The notice's PDF as it was issued, with `Content-Disposition: "
+        "attachment`. 403 for an evaluator.",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes, description="The notice (PDF/A)", media_type="application/pdf"
+            ),
+            **error_responses(*SIGNED_IN_ERRORS, 404),
+        },
+    )
+    async def download_notice(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        tender_id: FromPath[str],
+        notice_id: FromPath[str],
+    ) -> Stream:
+        return notice_download(platform, await notices.notice_file(user, tender_id, notice_id))
+
+    @post(
+        "/confirm",
+        status_code=200,
+        summary="Confirm the award",
+        description="Confirm the award once the standstill is over (at once where none "
+        "applies): the tender becomes `awarded`. Confirming again changes nothing. Audited. "
+        "403 for an evaluator; 409 before the notices are issued, and before the standstill "
+        "is over, with the day the award can be confirmed from.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404, 409),
+    )
+    async def confirm(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> StandstillOut:
+        return standstill_out(await notices.confirm(platform, user, tender_id))
 
 
 CONTROLLERS: list[type[Controller]] = [AwardApi]

@@ -336,3 +336,17 @@ async def notice_files(actor: CurrentUser, tender_id: str | UUID) -> list[Notice
         )
         for row in rows
     ]
+
+
+async def notice_file(
+    actor: CurrentUser, tender_id: str | UUID, notice_id: str | UUID
+) -> NoticeFile:
+    """One of the notices ``notice_files`` gives the actor, to download.
+
+    Raises ``NotFound`` (as ``notice_files``, or a notice that is not the actor's to read)
+    and ``NotPermitted`` (as ``notice_files``)."""
+    wanted = str(notice_id).lower()
+    for notice in await notice_files(actor, tender_id):
+        if str(notice.id) == wanted:
+            return notice
+    raise NotFound()

@@ -1,6 +1,6 @@
 """HTML controllers of evaluation, one module per concern; each exports ``CONTROLLERS``."""
 
-from evaluation.web import awards, moderation, panels, results, scoring
+from evaluation.web import awards, moderation, notices, panels, results, scoring
 
 WEB_CONTROLLERS = [
     *panels.CONTROLLERS,
@@ -8,4 +8,5 @@ WEB_CONTROLLERS = [
     *moderation.CONTROLLERS,
     *results.CONTROLLERS,
     *awards.CONTROLLERS,
+    *notices.CONTROLLERS,
 ]

@@ -3,6 +3,11 @@ which is kept as it was made and downloads as those very bytes; an officer on no
 tender's panels approves the award the latest report recommends, with reasons, against the
 digest of that report. Before moderation the page says what must happen first.
 
+Once the award is approved, an officer issues the notices (rules 12 and 13) here: the
+page gives the standstill in words, lists the notices to download as they were kept, and
+confirms the award once the standstill is over; a confirmation asked too early is refused
+with the day it can be made.
+
 The services decide who may do what: a panel member's approval is refused with the
 reason, and so is anything asked at the wrong stage; the page says so before they try.
 """
@@ -23,8 +28,10 @@ from app.files import PDF
 from app.platform import Platform
 from app.templating import london_time
 from app.web_support import file_download, form_data, render, render_invalid, see_other
-from evaluation.services import awards
+from evaluation.services import awards, notices
 from evaluation.services.awards import Standing
+from evaluation.services.notice_documents import day_words
+from evaluation.services.notices import NoticeFile, Standstill
 from evaluation.web.panels import council_users_only
 
 AWARD = "evaluation/awards/award.html"
@@ -57,9 +64,45 @@ async def report_download(
     )
 
 
-def _context(platform: Platform, standing: Standing, values: Mapping[str, str]) -> dict[str, Any]:
+def notice_path(tender_id: Any, notice_id: Any) -> str:
+    return f"{award_path(tender_id)}/notices/{notice_id}"
+
+
+def notice_download(platform: Platform, notice: NoticeFile) -> Stream:
+    """A notice's stored PDF, as issued, as an attachment."""
+    return file_download(
+        platform.files,
+        notice.sha256,
+        original_name=notice.filename,
+        content_type=PDF,
+        size=notice.size,
+    )
+
+
+async def _notices(
+    user: CurrentUser, standing: Standing
+) -> tuple[Standstill | None, list[NoticeFile]]:
+    """The standstill and the notices, once approved, for an officer (evaluators read
+    neither)."""
+    if standing.decision is None or not user.is_officer:
+        return None, []
+    standstill = await notices.standstill_of(user, standing.tender.id)
+    if standstill is None:
+        return None, []
+    return standstill, await notices.notice_files(user, standing.tender.id)
+
+
+async def _context(
+    platform: Platform, user: CurrentUser, standing: Standing, values: Mapping[str, str]
+) -> dict[str, Any]:
     latest = standing.latest
+    standstill, notice_list = await _notices(user, standing)
     return {
+        "standstill": standstill,
+        "notices": notice_list,
+        "notice_path": lambda notice: notice_path(standing.tender.id, notice.id),
+        "day_words": day_words,
+        "may_issue": user.is_officer,
         "standing": standing,
         "tender": standing.tender,
         "status": standing.tender.status(platform.clock.now()),
@@ -83,7 +126,7 @@ class AwardPages(Controller):
         self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
     ) -> Template:
         standing = await awards.standing(user, tender_id)
-        return render(request, AWARD, _context(platform, standing, {}))
+        return render(request, AWARD, await _context(platform, user, standing, {}))
 
     @post("/reports")
     async def make_report(
@@ -122,11 +165,46 @@ class AwardPages(Controller):
             standing = await awards.standing(user, tender_id)
             kept = {name: values.get(name, "") for name in ("report_sha256", "reasons")}
             return render_invalid(
-                request, AWARD, error, APPROVAL_FIELDS, kept, _context(platform, standing, kept)
+                request,
+                AWARD,
+                error,
+                APPROVAL_FIELDS,
+                kept,
+                await _context(platform, user, standing, kept),
             )
         return see_other(
             f"{award_path(tender_id)}#decision",
             flash="You approved the award. The tender is now award approved",
+        )
+
+    @post("/notices")
+    async def issue_notices(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Response:
+        issued = await notices.issue(platform, user, tender_id)
+        return see_other(
+            f"{award_path(tender_id)}#notices",
+            flash=f"The notices were issued at {london_time(issued.issued_at)}",
+        )
+
+    @get("/notices/{notice_id:str}")
+    async def notice(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        tender_id: FromPath[str],
+        notice_id: FromPath[str],
+    ) -> Stream:
+        return notice_download(platform, await notices.notice_file(user, tender_id, notice_id))
+
+    @post("/confirm")
+    async def confirm(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Response:
+        await notices.confirm(platform, user, tender_id)
+        return see_other(
+            f"{award_path(tender_id)}#confirmation",
+            flash="You confirmed the award. The tender is now awarded",
         )
 
 

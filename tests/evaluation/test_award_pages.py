@@ -155,7 +155,9 @@ async def test_an_officer_produces_the_report_downloads_it_and_approves_the_awar
         "Against the award report with SHA-256": report.sha256,
     }
     assert "Award approved" in words(html(page).xpath('//*[@data-testid="status"]')[0])
-    assert not html(page).xpath('//form[contains(@action, "/award/")]')
+    # The next step is the notices: no more reports, no second approval.
+    forms = html(page).xpath('//form[contains(@action, "/award/")]/@action')
+    assert forms == [f"{award_url(moderated)}/notices"]
     # Still there to read, as made.
     assert shown_digests(page) == [report.sha256]
     tender_page = await client.get(f"/tenders/{moderated.tender.id}")

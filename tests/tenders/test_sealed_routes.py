@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from litestar import Litestar
@@ -191,6 +191,8 @@ class World:
             "evidence_id": str(self.evidence_id),
             "submission_id": str(self.submission_id),
             "sha256": self.sha256,
+            # No notices are ever issued here: any id is one nobody reaches.
+            "notice_id": str(uuid4()),
         }
 
 
@@ -460,6 +462,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{BID}/withdraw", provider_page(while_open(303)), body=withdrawal),
     # Receipts (tenders/web/receipts.py, tenders/api/receipts.py).
     Route("GET", f"{RECEIPT}/receipt.pdf", provider_page(200)),
+    # Notices of the award decision (evaluation/web/notices.py): none before they are issued.
+    Route("GET", f"{BID}/notices/{{notice_id:str}}", provider_page(404)),
     Route("GET", f"{API}{RECEIPT}/receipt.pdf", provider_api(200)),
     # The officer's tender page (tenders/web/authoring.py) says how many bids each lot
     # has, all that rule 2 lets the council see before opening.
