@@ -72,6 +72,19 @@ async def evaluation(
     seated and, with ``declare``, every member cleared of conflicts."""
     officer = await buyer_officer(platform)
     tender = await published_tender(platform, officer, lots=1)
+    return await evaluation_of(platform, clock, officer, tender, declare=declare, bidders=bidders)
+
+
+async def evaluation_of(
+    platform: Platform,
+    clock: FixedClock,
+    officer: CurrentUser,
+    tender: TenderView,
+    *,
+    declare: bool = True,
+    bidders: int = 3,
+) -> Evaluation:
+    """As ``evaluation()``, for a published one-lot tender of the officer's."""
     lot = tender.lots[0]
     providers, bid_ids = [], []
     for name, email, pence in PROVIDERS[:bidders]:

@@ -8,28 +8,23 @@ from collections.abc import Callable
 
 import httpx
 
-from app.accounts import CurrentUser
 from app.clock import FixedClock
 from app.platform import Platform
 from evaluation import scoring
-from evaluation.services import panels, results
+from evaluation.services import results
 from tenders.services import authoring
 from tenders.services.views import QuestionView
 from tenders.vocabulary import QuestionKind
-from tests.conftest import buyer_officer, html, provider_user, sign_in, title
+from tests.conftest import buyer_officer, html, sign_in, title
 from tests.evaluation.factories import (
-    PROVIDERS,
     Evaluation,
     agree_everything,
-    colleague,
-    declare_none,
     default_mark,
     evaluation,
-    open_tender,
+    evaluation_of,
     score_everything,
 )
 from tests.evaluation.test_moderation_pages import base, signed_in, words
-from tests.tenders.bid_factories import submitted_bid
 from tests.tenders.factories import draft_tender
 
 
@@ -212,24 +207,7 @@ async def outcome_evaluation(platform: Platform, clock: FixedClock) -> Evaluatio
     )
     await authoring.add_outcome_tests(platform, officer, tender_id, {"section": str(outcomes)})
     tender = await authoring.publish(platform, officer, tender_id)
-    lot = tender.lots[0]
-    providers: list[CurrentUser] = []
-    bid_ids = []
-    for name, email, pence in PROVIDERS:
-        provider = await provider_user(platform, email, name)
-        bid_id, _ = await submitted_bid(platform, provider, tender, unit_price_pence=pence)
-        providers.append(provider)
-        bid_ids.append(bid_id)
-    amy = await colleague(platform, officer, "Amy Evans")
-    ben = await colleague(platform, officer, "Ben Hart")
-    mo = await colleague(platform, officer, "Mo Reid")
-    await panels.assign(
-        platform, officer, tender.id, lot.id, evaluators=[amy.id, ben.id], moderator=mo.id
-    )
-    await open_tender(platform, clock, officer, tender.id)
-    for member in (amy, ben, mo):
-        await declare_none(platform, member, tender.id, lot.id)
-    return Evaluation(officer, tender, lot, (amy, ben), mo, tuple(providers), tuple(bid_ids))
+    return await evaluation_of(platform, clock, officer, tender)
 
 
 def outcome_by_place(question: QuestionView, place: int) -> str:
