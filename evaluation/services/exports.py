@@ -22,6 +22,7 @@ from enum import StrEnum
 from fractions import Fraction
 from uuid import UUID
 
+import anyio
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
@@ -406,7 +407,10 @@ async def results_xlsx(
     """
     found = await _results(actor, tender_id, lot_id)
     grid = await moderation.grid(actor, tender_id, lot_id)
-    content = to_xlsx([scores_table(grid), consensus_table(grid), results_table(found)])
+    # openpyxl builds the workbook in Python, tens of thousands of cells for a large lot:
+    # in a worker thread, so the event loop serves everyone else meanwhile.
+    tables = [scores_table(grid), consensus_table(grid), results_table(found)]
+    content = await anyio.to_thread.run_sync(to_xlsx, tables)
     return await _audited(
         platform, actor, found.tender, found.lot, ExportKind.RESULTS_XLSX, content
     )
