@@ -16,7 +16,7 @@ from litestar.template import TemplateConfig
 from app import database, mail, pdf
 from app.api import api_router
 from app.api_docs import SECURITY_COMPONENTS
-from app.clock import Clock, SystemClock
+from app.clock import Clock, clock_for
 from app.error_handlers import EXCEPTION_HANDLERS
 from app.platform import Platform
 from app.security import add_security_headers
@@ -32,7 +32,7 @@ GOVUK_DIST = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
-    platform = Platform(settings, clock or SystemClock())
+    platform = Platform(settings, clock or clock_for(settings.clock_file))
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from typing import TypeVar
 import click
 
 from app import accounts, audit, database, demo_data, mail
+from app.clock import clock_for
 from app.errors import Invalid
 from app.platform import Platform
 from app.settings import settings_from_env
@@ -24,7 +25,8 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
-    platform = Platform(settings_from_env())
+    settings = settings_from_env()
+    platform = Platform(settings, clock_for(settings.clock_file))
 
     async def main() -> T:
         opened = await database.start()
@@ -142,15 +144,15 @@ async def _load_demo(platform: Platform) -> bool:
         platform, demo_data.COUNCIL, officer.name, officer.email, officer.password
     )
     colleagues = []
-    for evaluator in demo_data.COUNCIL_EVALUATORS:
+    for person in (*demo_data.COUNCIL_EVALUATORS, demo_data.COUNCIL_MODERATING_OFFICER):
         added = await accounts.add_colleague(
             platform,
             council_officer,
             {
-                "name": evaluator.name,
-                "email": evaluator.email,
-                "role": evaluator.role,
-                "password": evaluator.password,
+                "name": person.name,
+                "email": person.email,
+                "role": person.role,
+                "password": person.password,
             },
         )
         colleagues.append(
@@ -172,8 +174,11 @@ async def _load_demo(platform: Platform) -> bool:
         )
         for provider in demo_data.PROVIDERS
     ]
-    *evaluators, moderator = colleagues
+    *evaluators, moderator, moderating_officer = colleagues
     await evaluation_demo.load(platform, council_officer, evaluators, moderator, providers)
+    await evaluation_demo.load_moderated(
+        platform, council_officer, evaluators, moderating_officer, providers
+    )
     return True
 
 
@@ -186,6 +191,7 @@ def demo() -> None:
     click.echo("Sign in with any of these (email / password):")
     people = [
         (demo_data.COUNCIL, demo_data.COUNCIL_OFFICER),
+        (demo_data.COUNCIL, demo_data.COUNCIL_MODERATING_OFFICER),
         *((demo_data.COUNCIL, evaluator) for evaluator in demo_data.COUNCIL_EVALUATORS),
         *((provider.organisation, provider.user) for provider in demo_data.PROVIDERS),
     ]
@@ -194,10 +200,16 @@ def demo() -> None:
             f"  {person.role.label:<20} {person.email:<38} {person.password:<24} {organisation}"
         )
     *evaluators, moderator = demo_data.COUNCIL_EVALUATORS
+    evaluating = " and ".join(e.name for e in evaluators)
     click.echo("")
     click.echo(
-        f"{' and '.join(e.name for e in evaluators)} evaluate, and {moderator.name} moderates,"
+        f"{evaluating} evaluate, and {moderator.name} moderates,"
         f' the bids of "{evaluation_demo.TITLE}" (Evaluations, in the menu).'
+    )
+    click.echo(
+        f'"{evaluation_demo.MODERATED_TITLE}" is scored by {evaluating} and moderated by'
+        f" {demo_data.COUNCIL_MODERATING_OFFICER.name}: {demo_data.COUNCIL_OFFICER.name},"
+        " who is not on its panel, can approve its award."
     )
 
 

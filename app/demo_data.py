@@ -21,6 +21,10 @@ class DemoUser:
 COUNCIL_OFFICER = DemoUser(
     "Priya Shah", "priya.shah@staffordshire.example", Role.OFFICER, "officer-demo-passphrase"
 )
+#: An officer who moderates the demo home care tender, so may not approve its award.
+COUNCIL_MODERATING_OFFICER = DemoUser(
+    "Daniel Hughes", "daniel.hughes@staffordshire.example", Role.OFFICER, "officer-demo-two"
+)
 COUNCIL_EVALUATORS = (
     DemoUser(
         "Tom Barker", "tom.barker@staffordshire.example", Role.EVALUATOR, "evaluator-demo-one"

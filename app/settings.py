@@ -85,6 +85,9 @@ class Settings:
     ocds_prefix: str = "ocds-caretender"
     #: CARETENDER_DEBUG: show tracebacks instead of the error page (never in production).
     debug: bool = False
+    #: CARETENDER_CLOCK_FILE: a rehearsal clock set from this file (``app.clock``); never
+    #: in production.
+    clock_file: Path | None = None
     #: CARETENDER_EVIDENCE_MAX_MB: the largest evidence file a provider may upload.
     evidence_max_bytes: int = 50 * 1024 * 1024
     #: CARETENDER_BID_MAX_MB: the most all the evidence files of one bid may add up to.
@@ -126,6 +129,13 @@ def _secret_key(env: dict[str, str], var_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _clock_file(env: dict[str, str]) -> Path | None:
+    path = env.get("CARETENDER_CLOCK_FILE")
+    if path and env.get("CARETENDER_ENV") == "production":
+        raise RuntimeError("CARETENDER_CLOCK_FILE is for rehearsals, never production")
+    return Path(path) if path else None
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     var_dir = Path(env.get("CARETENDER_VAR_DIR", PROJECT_ROOT / "var"))
@@ -143,6 +153,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         base_url=env.get("CARETENDER_BASE_URL", "http://127.0.0.1:8000"),
         ocds_prefix=env.get("CARETENDER_OCDS_PREFIX", Settings.ocds_prefix),
         debug=env.get("CARETENDER_DEBUG", "") == "1",
+        clock_file=_clock_file(env),
         evidence_max_bytes=_int(env, "EVIDENCE_MAX_MB", 50) * 1024 * 1024,
         bid_max_bytes=_int(env, "BID_MAX_MB", 500) * 1024 * 1024,
         passwords=PasswordSettings(

@@ -13,7 +13,8 @@ from app import accounts
 from app.errors import Invalid
 from app.tables import Organisation, User
 from app.vocabulary import OrganisationKind, Role
-from evaluation.tables import ConflictDeclaration, PanelMember
+from evaluation.tables import ConflictDeclaration, PanelMember, SignOff
+from evaluation.vocabulary import PanelRole
 from tenders.lifecycle import effective_status
 from tenders.tables import Lot, Submission, Tender
 from tenders.vocabulary import TenderStatus
@@ -95,6 +96,7 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
         "Home care in Tamworth",
         "Shared Lives respite",
         "Children's overnight short breaks",
+        "Home care in Cannock Chase",
     }
     assert tenders["Home care in Tamworth"]["status"] == TenderStatus.DRAFT
     # Ready to evaluate: three bids opened, a panel of two evaluators and a moderator
@@ -109,6 +111,15 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
         )
         == 9
     )
+    # Awaiting the award: scored, moderated by an officer, signed off.
+    moderated = tenders["Home care in Cannock Chase"]
+    assert moderated["status"] == TenderStatus.MODERATED
+    assert await SignOff.count().where(SignOff.tender == moderated["id"]) == 1
+    moderator = await PanelMember.select(PanelMember.user.role.as_alias("role")).where(
+        PanelMember.tender == moderated["id"], PanelMember.role == PanelRole.MODERATOR
+    )
+    assert moderator == [{"role": Role.OFFICER}]
+    assert "Priya Shah, who is not on its panel, can approve its award" in first.stdout
     closed = tenders["Shared Lives respite"]
     assert (
         effective_status(
@@ -126,7 +137,7 @@ async def test_demo_loads_a_council_and_three_providers_once_and_prints_every_si
     again = run("demo", tmp_path=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "already loaded" in again.stdout
-    assert await User.count() == 7
+    assert await User.count() == 8
 
 
 async def test_migrate_reports_the_database_is_up_to_date(tmp_path):
