@@ -4,6 +4,7 @@ from app.settings import PROJECT_ROOT
 from evaluation.tables import (
     AwardDecision,
     AwardReport,
+    BidOutcome,
     ConflictDeclaration,
     Consensus,
     Notice,
@@ -26,6 +27,7 @@ APP_CONFIG = AppConfig(
         AwardReport,
         AwardDecision,
         Notice,
+        BidOutcome,
     ],
     migration_dependencies=["tenders.piccolo_app"],
     commands=[],

@@ -3,12 +3,22 @@ sign-off, and the award report and decision."""
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, BigInt, Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    UUID,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from app.tables import Organisation, User
-from evaluation.vocabulary import NoticeKind, PanelRole
+from evaluation.vocabulary import LotOutcome, NoticeKind, PanelRole
 from tenders.tables import Lot, Question, Submission, Tender
 
 
@@ -158,3 +168,26 @@ class Notice(Table):
     issued_at = Timestamptz()
     #: "<tender id>:<organisation id or public>:<kind>": each notice once.
     key = Varchar(length=120, unique=True)
+
+
+class BidOutcome(Table):
+    """What became of a bid for one lot when the award was confirmed: successful,
+    unsuccessful or excluded (with the reasons), as the results then stood."""
+
+    id = UUID(primary_key=True)
+    tender = ForeignKey(references=Tender, null=False, index=True, on_delete=OnDelete.restrict)
+    lot = ForeignKey(references=Lot, null=False, on_delete=OnDelete.restrict)
+    #: The bidder.
+    organisation = ForeignKey(
+        references=Organisation, null=False, index=True, on_delete=OnDelete.restrict
+    )
+    #: The sealed version of the bid that was evaluated.
+    submission = ForeignKey(references=Submission, null=False, on_delete=OnDelete.restrict)
+    outcome = Varchar(length=20, choices=LotOutcome)
+    #: 1 for the best; none when excluded.
+    rank = Integer(null=True, default=None)
+    #: Why the bid was excluded, one reason a line; empty otherwise.
+    reasons = Text(default="")
+    decided_at = Timestamptz()
+    #: "<lot id>:<organisation id>".
+    key = Varchar(length=80, unique=True)

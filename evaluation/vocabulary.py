@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tenders.vocabulary import Labelled
+
 
 class PanelRole(StrEnum):
     """A person's seat on one lot's panel (panel roles are per tender and lot)."""
@@ -47,3 +49,11 @@ class NoticeKind(StrEnum):
             NoticeKind.DECISION_LETTER: "Decision letter",
             NoticeKind.AWARD_NOTICE: "Award notice",
         }[self]
+
+
+class LotOutcome(Labelled):
+    """What became of one bid for one lot."""
+
+    SUCCESSFUL = "successful"
+    UNSUCCESSFUL = "unsuccessful"
+    EXCLUDED = "excluded"

@@ -11,6 +11,7 @@ tests validate every release against the schema in ``../shared/ocds``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,6 +38,32 @@ class ReleaseTag(StrEnum):
     TENDER_UPDATE = "tenderUpdate"
     #: The tender cancelled, with its reason.
     TENDER_CANCELLATION = "tenderCancellation"
+    #: One lot's award, as the notices are issued: ``pending`` through the standstill.
+    AWARD = "award"
+    #: One lot's award confirmed: ``active``.
+    AWARD_UPDATE = "awardUpdate"
+
+
+@dataclass(frozen=True)
+class AwardedSupplier:
+    """A bidder awarded a lot, with the cost of its price schedule at the tender's volumes."""
+
+    organisation_id: UUID
+    name: str
+    basket_pence: int
+
+
+@dataclass(frozen=True)
+class LotAward:
+    """One lot's award decision: who is awarded it, and whether it is in force yet."""
+
+    lot: LotView
+    suppliers: tuple[AwardedSupplier, ...]
+    #: From the closed ``awardStatus`` codelist: ``pending`` through the standstill,
+    #: ``active`` once confirmed.
+    status: str
+    #: When the decision was notified to the bidders.
+    date: datetime
 
 
 #: How our statuses read in the closed ``tenderStatus`` codelist. A closed tender is
@@ -193,6 +220,36 @@ def award_criteria_details(tender: TenderView) -> str:
     )
 
 
+def _awards(award: LotAward) -> list[dict[str, Any]]:
+    """One award per supplier, so that each framework place has its own value."""
+    lot = award.lot
+    if not award.suppliers:
+        return [
+            {
+                "id": str(lot.id),
+                "title": f"Lot {lot.number}: {lot.name}",
+                "description": "No bid could be awarded this lot.",
+                "status": "unsuccessful",
+                "date": timestamp(award.date),
+                "relatedLots": [str(lot.id)],
+            }
+        ]
+    return [
+        {
+            "id": f"{lot.id}-{supplier.organisation_id}",
+            "title": f"Lot {lot.number}: {lot.name}",
+            "description": "The value is the supplier's price schedule at the tender's "
+            "indicative volumes.",
+            "status": award.status,
+            "date": timestamp(award.date),
+            "value": _value(supplier.basket_pence),
+            "suppliers": [{"id": str(supplier.organisation_id), "name": supplier.name}],
+            "relatedLots": [str(lot.id)],
+        }
+        for supplier in award.suppliers
+    ]
+
+
 def build_release(
     tender: TenderView,
     *,
@@ -201,8 +258,10 @@ def build_release(
     date: datetime,
     ocid_prefix: str,
     base_url: str,
+    award: LotAward | None = None,
 ) -> dict[str, Any]:
-    """The tender as it stands at ``date``, as an OCDS release tagged ``tag``."""
+    """The tender as it stands at ``date``, as an OCDS release tagged ``tag``; with
+    ``award``, one lot's award and its suppliers too."""
     buyer = {"id": str(tender.buyer_id), "name": tender.buyer_name}
     status = TENDER_STATUS[tender.status(date)]
     built_tender: dict[str, Any] = {
@@ -242,7 +301,7 @@ def build_release(
         built_tender["items"] = items
     if documents := _documents(tender, base_url):
         built_tender["documents"] = documents
-    return {
+    release: dict[str, Any] = {
         "ocid": ocid(ocid_prefix, tender.id),
         "id": release_id,
         "date": timestamp(date),
@@ -253,6 +312,13 @@ def build_release(
         "buyer": buyer,
         "tender": built_tender,
     }
+    if award is not None:
+        release["parties"] += [
+            {"id": str(s.organisation_id), "name": s.name, "roles": ["supplier"]}
+            for s in award.suppliers
+        ]
+        release["awards"] = _awards(award)
+    return release
 
 
 def release_package(

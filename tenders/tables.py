@@ -173,6 +173,8 @@ class TenderRelease(Table):
     release_id = Varchar(length=100, unique=True)
     date = Timestamptz()
     tag = Varchar(length=30)
+    #: The lot whose award the release records; none for the tender's own releases.
+    lot = ForeignKey(references=Lot, null=True, default=None, on_delete=OnDelete.cascade)
     #: The release as canonical JSON.
     data = Text()
 

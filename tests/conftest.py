@@ -40,6 +40,7 @@ from app.tables import (  # noqa: E402
 from evaluation.tables import (  # noqa: E402
     AwardDecision,
     AwardReport,
+    BidOutcome,
     ConflictDeclaration,
     Consensus,
     Notice,
@@ -68,6 +69,7 @@ from tenders.tables import (  # noqa: E402
 #: Children before parents, so deleting in this order never trips a foreign key.
 TABLES = [
     OutboxMessage,
+    BidOutcome,
     Notice,
     AwardDecision,
     AwardReport,
@@ -290,3 +292,14 @@ def assert_form_refused(
             assert checked == [v for v in [value] if v in [r.get("value") for r in radios]], name
         else:
             assert page.xpath(f'//input[@name="{name}"]/@value') == [value], name
+
+
+#: The OCDS schemas and codelists, beside the project (absent from a fresh clone).
+OCDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "ocds"
+
+
+@pytest.fixture
+def ocds_schema() -> None:
+    """Skips the test where ../shared/ocds is absent."""
+    if not OCDS_DIR.is_dir():
+        pytest.skip("OCDS schemas are in ../shared/ocds, which a fresh clone does not have")

@@ -32,9 +32,9 @@ from evaluation.services.award_report import award_rule
 from evaluation.services.moderation import ConsensusView
 from evaluation.services.panels import Bidder
 from evaluation.services.results import LotResults
-from evaluation.vocabulary import NoticeKind
+from evaluation.vocabulary import LotOutcome, NoticeKind
 from tenders.services.views import LotView, QuestionView, TenderView
-from tenders.vocabulary import Labelled, QuestionKind
+from tenders.vocabulary import QuestionKind
 
 SUMMARY_TEMPLATE = "pdf/assessment_summary.html"
 LETTER_TEMPLATE = "pdf/decision_letter.html"
@@ -79,14 +79,6 @@ class NoticeDocuments:
 
 
 # What the documents say -----------------------------------------------------------------
-
-
-class LotOutcome(Labelled):
-    """What became of one bid for one lot."""
-
-    SUCCESSFUL = "successful"
-    UNSUCCESSFUL = "unsuccessful"
-    EXCLUDED = "excluded"
 
 
 @dataclass(frozen=True)
@@ -300,7 +292,7 @@ def _bids_of(
     return mine
 
 
-def _outcome(result: BidResult) -> LotOutcome:
+def outcome_of(result: BidResult) -> LotOutcome:
     if result.excluded:
         return LotOutcome.EXCLUDED
     return LotOutcome.SUCCESSFUL if result.awarded else LotOutcome.UNSUCCESSFUL
@@ -383,7 +375,7 @@ def _shortfalls(
 
 def _lot_summary(given: LotEvaluation, bid: Bidder, result: BidResult) -> LotSummary:
     found = given.results
-    outcome = _outcome(result)
+    outcome = outcome_of(result)
     own = _scores(given, bid, result)
     if outcome is LotOutcome.SUCCESSFUL:
         return LotSummary(
@@ -431,7 +423,7 @@ def summary_content(
 
 def _letter_lot(given: LotEvaluation, result: BidResult) -> LetterLot:
     found = given.results
-    outcome = _outcome(result)
+    outcome = outcome_of(result)
     if outcome is LotOutcome.SUCCESSFUL:
         sentence = (
             f"Your bid was successful: {_placing(found, result)}. The council intends to award "

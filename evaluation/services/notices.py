@@ -23,13 +23,23 @@ from app.tables import User
 from app.vocabulary import AuditAction
 from evaluation import standstill
 from evaluation.services import moderation, results
-from evaluation.services.notice_documents import LotEvaluation, bidders, day_words, render_notices
+from evaluation.services.notice_documents import (
+    LotEvaluation,
+    bidders,
+    day_words,
+    outcome_of,
+    render_notices,
+)
 from evaluation.services.panels import lot_bidders
-from evaluation.tables import AwardDecision, Notice
-from evaluation.vocabulary import NoticeKind
-from tenders.services import events
+from evaluation.services.results import LotResults
+from evaluation.tables import AwardDecision, BidOutcome, Notice
+from evaluation.vocabulary import LotOutcome, NoticeKind
+from tenders import ocds
+from tenders.ocds import ReleaseTag
+from tenders.services import events, releases
+from tenders.services.bids import own_bid
 from tenders.services.opening import council_tender
-from tenders.services.views import TenderView, as_uuid, load_tender
+from tenders.services.views import LotView, TenderView, as_uuid, load_tender
 from tenders.tables import Tender
 from tenders.vocabulary import TenderStatus
 
@@ -106,6 +116,45 @@ async def standstill_of(officer: CurrentUser, tender_id: str | UUID) -> Standsti
     return _standstill(tender, row) if row else None
 
 
+async def _lot_results(tender: TenderView) -> list[LotResults]:
+    """The results of every lot with bids, from its signed-off consensus."""
+    return [
+        await results.compute(tender, lot)
+        for lot in tender.lots
+        if await lot_bidders(tender.id, lot.id)
+    ]
+
+
+def _lot_award(found: LotResults, status: str, date: datetime) -> ocds.LotAward:
+    awarded = [(found.bid(result), result) for result in found.results if result.awarded]
+    suppliers = tuple(
+        ocds.AwardedSupplier(bid.organisation_id, bid.name, result.basket_pence)
+        for bid, result in awarded
+    )
+    return ocds.LotAward(found.lot, suppliers, status, date)
+
+
+async def _record_outcomes(found: LotResults, now: datetime) -> None:
+    """Each bid's outcome for the lot, as the results stand when the award is confirmed."""
+    for result in found.results:
+        bid = found.bid(result)
+        await database.insert(
+            BidOutcome,
+            {
+                "id": uuid4(),
+                "tender": found.tender.id,
+                "lot": found.lot.id,
+                "organisation": bid.organisation_id,
+                "submission": bid.submission_id,
+                "outcome": outcome_of(result),
+                "rank": result.rank,
+                "reasons": "\n".join(result.exclusions),
+                "decided_at": now,
+                "key": f"{found.lot.id}:{bid.organisation_id}",
+            },
+        )
+
+
 async def _store(platform: Platform, pdf: bytes, filename: str) -> tuple[str, int]:
     stored = await platform.files.save(
         _one(pdf), filename=filename, max_bytes=len(pdf), allowed={"pdf": frozenset({PDF})}
@@ -137,9 +186,8 @@ async def issue(platform: Platform, officer: CurrentUser, tender_id: str | UUID)
         else None
     )
     lots = [
-        LotEvaluation(await results.compute(tender, lot), await moderation.load_consensus(lot.id))
-        for lot in tender.lots
-        if await lot_bidders(tender.id, lot.id)
+        LotEvaluation(found, await moderation.load_consensus(found.lot.id))
+        for found in await _lot_results(tender)
     ]
     documents = await render_notices(
         tender,
@@ -198,6 +246,10 @@ async def issue(platform: Platform, officer: CurrentUser, tender_id: str | UUID)
                 AwardDecision.standstill_last_day: last_day,
             }
         ).where(AwardDecision.tender == tender.id)
+        for given in lots:
+            await releases.record_release(
+                platform, tender.id, ReleaseTag.AWARD, _lot_award(given.results, "pending", now)
+            )
         recipients = await User.select(User.email, User.name, User.organisation).where(
             User.organisation.is_in(list(names))
         )
@@ -268,6 +320,7 @@ async def confirm(platform: Platform, officer: CurrentUser, tender_id: str | UUI
             f"The standstill ends at midnight at the end of {day_words(current.last_day)}: "
             f"the award can be confirmed from {day_words(current.confirmable_from)}"
         )
+    lots = await _lot_results(tender)
     async with database.write_transaction():
         moved = (
             await Tender.update({Tender.status: TenderStatus.AWARDED})
@@ -279,6 +332,14 @@ async def confirm(platform: Platform, officer: CurrentUser, tender_id: str | UUI
             await AwardDecision.update(
                 {AwardDecision.confirmed_at: now, AwardDecision.confirmed_by: officer.id}
             ).where(AwardDecision.tender == tender.id)
+            for found in lots:
+                await _record_outcomes(found, now)
+                await releases.record_release(
+                    platform,
+                    tender.id,
+                    ReleaseTag.AWARD_UPDATE,
+                    _lot_award(found, "active", current.issued_at),
+                )
             await events.record(
                 platform,
                 officer,
@@ -350,3 +411,64 @@ async def notice_file(
         if str(notice.id) == wanted:
             return notice
     raise NotFound()
+
+
+@dataclass(frozen=True)
+class LotDecision:
+    lot: LotView
+    #: None until the award is confirmed.
+    outcome: LotOutcome | None
+    rank: int | None
+    #: Why the bid was excluded; empty otherwise.
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BidDecision:
+    """The award decision as one bidder sees it, for its bid."""
+
+    bid_id: UUID
+    tender: TenderView
+    #: None until the notices are issued.
+    standstill: Standstill | None
+    #: Each lot the bid was evaluated for, in lot order.
+    lots: tuple[LotDecision, ...]
+    #: The bidder's own notices and the award notice; empty until issued.
+    notices: tuple[NoticeFile, ...]
+
+
+async def bid_decision(provider: CurrentUser, bid_id: str | UUID) -> BidDecision:
+    """The decision on the provider's bid: the standstill, its notices and, once the award
+    is confirmed, its outcome for each lot.
+
+    Raises ``NotFound`` (not the provider's bid, or no decision issued on it)."""
+    bid = await own_bid(provider, bid_id)
+    row = await _decision_row(bid.tender.id)
+    current = _standstill(bid.tender, row) if row else None
+    if current is None:
+        raise NotFound()
+    outcomes = {
+        as_uuid(found["lot"]): found
+        for found in await BidOutcome.select().where(
+            BidOutcome.tender == bid.tender.id,
+            BidOutcome.organisation == provider.organisation_id,
+        )
+    }
+    evaluated = [
+        lot
+        for lot in bid.tender.lots
+        if provider.organisation_id
+        in {bidder.organisation_id for bidder in await lot_bidders(bid.tender.id, lot.id)}
+    ]
+    lots = tuple(
+        LotDecision(
+            lot,
+            LotOutcome(found["outcome"]) if (found := outcomes.get(lot.id)) else None,
+            found["rank"] if found else None,
+            tuple(found["reasons"].splitlines()) if found else (),
+        )
+        for lot in evaluated
+    )
+    return BidDecision(
+        bid.id, bid.tender, current, lots, tuple(await notice_files(provider, bid.tender.id))
+    )

@@ -6,7 +6,9 @@ services that change a published tender call ``record_release`` inside their own
 transaction, with the tag that says what happened (``ReleaseTag``):
 - ``publish``: ``"tender"``;
 - a deadline extended or documents added: ``"tenderUpdate"``;
-- a cancellation: ``"tenderCancellation"``.
+- a cancellation: ``"tenderCancellation"``;
+- a lot's award, as its notices are issued: ``"award"``, and as it is confirmed:
+  ``"awardUpdate"`` (``evaluation.services.notices``), one release per lot.
 """
 
 from __future__ import annotations
@@ -28,22 +30,28 @@ from tenders.tables import Tender, TenderRelease
 from tenders.vocabulary import TenderStatus
 
 PACKAGE_PATH = "/ocds/release-package.json"
+AWARD_TAGS = frozenset({ReleaseTag.AWARD, ReleaseTag.AWARD_UPDATE})
 
 
 def tender_releases_path(tender_id: UUID) -> str:
     return f"/ocds/tenders/{tender_id}/releases.json"
 
 
-async def record_release(platform: Platform, tender_id: UUID, tag: str) -> None:
+async def record_release(
+    platform: Platform, tender_id: UUID, tag: str, award: ocds.LotAward | None = None
+) -> None:
     """Snapshot the tender as it now stands as the next release of its contracting process.
 
     Call it inside the write transaction that made the change (it joins that transaction,
     and sees the change), after the tender's row has been updated: that update holds the
     row, so two releases of one tender are never numbered at once. Raises ``ValueError``
-    for a tag outside ``ReleaseTag``, an unknown tender or a draft: those are mistakes in
-    the calling code, not in what anyone typed.
+    for a tag outside ``ReleaseTag``, an award tag without an award (or an award with
+    another tag), an unknown tender or a draft: those are mistakes in the calling code, not
+    in what anyone typed.
     """
     release_tag = ReleaseTag(tag)
+    if (release_tag in AWARD_TAGS) != (award is not None):
+        raise ValueError(f"a {tag} release {'needs' if award is None else 'takes no'} award")
     async with database.write_transaction():
         tender = await load_tender(tender_id)
         if tender is None or tender.stored_status is TenderStatus.DRAFT:
@@ -59,10 +67,12 @@ async def record_release(platform: Platform, tender_id: UUID, tag: str) -> None:
             date=now,
             ocid_prefix=prefix,
             base_url=platform.settings.base_url,
+            award=award,
         )
         await TenderRelease.insert(
             TenderRelease(
                 tender=tender.id,
+                lot=award.lot.id if award else None,
                 release_id=identifier,
                 date=now,
                 tag=str(release_tag),
@@ -80,8 +90,8 @@ def _package(platform: Platform, path: str, releases: list[dict[str, Any]]) -> d
 
 
 async def release_package(platform: Platform) -> dict[str, Any]:
-    """Every published tender's latest release (closed and cancelled ones included), the
-    most recently changed first.
+    """Every published tender's latest release (closed and cancelled ones included), and
+    the latest release of each lot's award, the most recently changed first.
 
     Raises ``NotFound`` while nothing has been published: a package holds at least one
     release.
@@ -89,7 +99,7 @@ async def release_package(platform: Platform) -> dict[str, Any]:
     latest = (
         await TenderRelease.select(Max(TenderRelease.id, alias="latest"))
         .where(TenderRelease.tender._.status != TenderStatus.DRAFT)
-        .group_by(TenderRelease.tender)
+        .group_by(TenderRelease.tender, TenderRelease.lot)
     )
     ids = [row["latest"] for row in latest]
     if not ids:
