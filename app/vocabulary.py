@@ -67,6 +67,7 @@ class AuditAction(StrEnum):
     EVALUATION_AWARD_REPORT = "evaluation:award:report"
     EVALUATION_CONFLICT_DECLARE = "evaluation:conflict:declare"
     EVALUATION_CONSENSUS_RECORD = "evaluation:consensus:record"
+    EVALUATION_DECISION_RECORD_EXPORT = "evaluation:decision-record:export"
     EVALUATION_LOT_SIGN_OFF = "evaluation:lot:sign-off"
     EVALUATION_NOTICE_ISSUE = "evaluation:notice:issue"
     EVALUATION_PANEL_ASSIGN = "evaluation:panel:assign"

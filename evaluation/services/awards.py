@@ -169,7 +169,7 @@ def _seated(lot: int) -> str:
     )
 
 
-async def _evaluates(tender_id: UUID, officer_id: UUID) -> bool:
+async def evaluates(tender_id: UUID, officer_id: UUID) -> bool:
     """Whether the officer scores a lot of the tender: the report is not for them."""
     return bool(
         await PanelMember.count().where(
@@ -342,7 +342,7 @@ async def standing(officer: CurrentUser, tender_id: str | UUID) -> Standing:
         decision=await decision(officer, tender.id),
         waiting_for=waiting_for,
         approval_refused=_seated(seat) if seat is not None else None,
-        report_refused=NOT_FOR_EVALUATORS if await _evaluates(tender.id, officer.id) else None,
+        report_refused=NOT_FOR_EVALUATORS if await evaluates(tender.id, officer.id) else None,
     )
 
 
@@ -358,7 +358,7 @@ async def report(
     tender = await council_tender(officer, tender_id)
     _require_officer(officer)
     wanted = parse_id(report_id)
-    if await _evaluates(tender.id, officer.id):
+    if await evaluates(tender.id, officer.id):
         raise NotPermitted(NOT_FOR_EVALUATORS)
     row = (
         await AwardReport.select(*_REPORT_COLUMNS)

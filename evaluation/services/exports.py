@@ -37,7 +37,7 @@ from evaluation import marks
 from evaluation.scoring import BidResult, FlagKind, PriceFlag, points, pounds
 from evaluation.services import moderation, results
 from evaluation.services.moderation import Grid
-from evaluation.services.panels import visible_lot
+from evaluation.services.panels import DeclarationRecord, visible_lot
 from evaluation.services.results import LotResults
 from evaluation.vocabulary import PanelRole
 from tenders.services import events
@@ -176,6 +176,34 @@ def consensus_table(grid: Grid) -> Table:
             "Decided at (UK time)",
         ),
         tuple(rows),
+    )
+
+
+def conflicts_table(records: Sequence[DeclarationRecord]) -> Table:
+    """The conflicts record: every declaration, by lot, panel member and bidder."""
+    return Table(
+        "Conflicts",
+        (
+            "Lot",
+            "Panel member",
+            "Bidder",
+            "Conflict",
+            "Description",
+            "First declared at (UK time)",
+            "Last declared at (UK time)",
+        ),
+        tuple(
+            (
+                f"Lot {r.lot_number}: {r.lot_name}",
+                r.evaluator_name,
+                r.organisation_name,
+                "Yes" if r.conflict else "No",
+                r.description,
+                r.first_declared_at,
+                r.declared_at,
+            )
+            for r in records
+        ),
     )
 
 

@@ -173,7 +173,7 @@ async def signed_off(lot_id: UUID) -> SignedOff | None:
     return SignedOff(row["name"], row["signed_off_at"]) if row else None
 
 
-async def _grid(tender: TenderView, lot: LotView, moderating: bool) -> Grid:
+async def lot_grid(tender: TenderView, lot: LotView, moderating: bool) -> Grid:
     questions = lot_questions(tender, lot)
     bids = tuple(await lot_bidders(tender.id, lot.id))
     people = await PanelMember.select(
@@ -224,12 +224,12 @@ async def grid(actor: CurrentUser, tender_id: str | UUID, lot_id: str | UUID) ->
     tender, lot, role = await visible_lot(actor, tender_id, lot_id)
     if role is PanelRole.MODERATOR:
         cleared = await require_cleared(actor, tender.id, lot.id)
-        return await _grid(cleared.tender, cleared.lot, moderating=True)
+        return await lot_grid(cleared.tender, cleared.lot, moderating=True)
     if role is PanelRole.EVALUATOR or not actor.is_officer:
         raise NotPermitted(NOT_FOR_EVALUATORS)
     if not tender.stored_status.bids_opened:
         raise NotPermitted("Bids are sealed until an officer opens them after the deadline")
-    return await _grid(tender, lot, moderating=False)
+    return await lot_grid(tender, lot, moderating=False)
 
 
 async def _moderating(
@@ -246,7 +246,7 @@ async def _hold(actor: CurrentUser, tender: TenderView, lot: LotView) -> Grid:
     evaluator's scores submitted; the grid as it stands."""
     if await seat_role(lot.id, actor.id, hold=True) is not PanelRole.MODERATOR:
         raise NotPermitted(MODERATOR_ONLY)
-    current = await _grid(tender, lot, moderating=True)
+    current = await lot_grid(tender, lot, moderating=True)
     refuse_unready(current)
     return current
 
@@ -313,7 +313,7 @@ async def record(
     tender, lot = await _moderating(moderator, tender_id, lot_id)
     bid = _find_bid(await lot_bidders(tender.id, lot.id), bid_id)
     # Signed off or not ready is said as such, whatever the form holds.
-    refuse_unready(await _grid(tender, lot, moderating=True))
+    refuse_unready(await lot_grid(tender, lot, moderating=True))
     questions = {q.id: q for q in lot_questions(tender, lot)}
     errors: dict[str, str] = {}
     cleaned: dict[UUID, tuple[str, str, str] | None] = {}
@@ -383,7 +383,7 @@ async def record(
                 tender.id,
                 {"lot": lot.id, "bid": bid.bid_id, "consensus": changed},
             )
-    return await _grid(tender, lot, moderating=True)
+    return await lot_grid(tender, lot, moderating=True)
 
 
 def missing_message(cell: Cell) -> str:
@@ -405,7 +405,7 @@ async def sign_off(
         try:
             current = await _hold(moderator, tender, lot)
         except Conflict:
-            return await _grid(tender, lot, moderating=True)
+            return await lot_grid(tender, lot, moderating=True)
         if missing := current.missing:
             raise Invalid(
                 {missing_key(cell.bid, cell.question): missing_message(cell) for cell in missing}
@@ -436,7 +436,7 @@ async def sign_off(
     # Perhaps moderated now: the grid shows the tender as it is.
     fresh = await load_tender(tender.id)
     assert fresh is not None
-    return await _grid(fresh, lot, moderating=True)
+    return await lot_grid(fresh, lot, moderating=True)
 
 
 async def _moderated_when_done(
