@@ -4,7 +4,7 @@ GOV.UK pattern, and post-redirect-get with a one-off message."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -115,8 +115,17 @@ def file_download(
     store: LocalFileStore, sha256: str, *, original_name: str, content_type: str, size: int
 ) -> Stream:
     """A stored file as a download: never shown inline, its type not sniffed."""
+    return stream_download(
+        store.read(sha256), original_name=original_name, content_type=content_type, size=size
+    )
+
+
+def stream_download(
+    chunks: AsyncIterable[bytes], *, original_name: str, content_type: str, size: int
+) -> Stream:
+    """Bytes as a download, as ``file_download``."""
     return Stream(
-        store.read(sha256),
+        chunks,
         media_type=content_type,
         headers={
             "Content-Disposition": content_disposition(original_name),

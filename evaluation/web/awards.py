@@ -6,7 +6,8 @@ digest of that report. Before moderation the page says what must happen first.
 Once the award is approved, an officer issues the notices (rules 12 and 13) here: the
 page gives the standstill in words, lists the notices to download as they were kept, and
 confirms the award once the standstill is over; a confirmation asked too early is refused
-with the day it can be made.
+with the day it can be made. From approval on, an officer who evaluates none of its lots
+downloads the decision record here.
 
 The services decide who may do what: a panel member's approval is refused with the
 reason, and so is anything asked at the wrong stage; the page says so before they try.
@@ -27,8 +28,15 @@ from app.errors import Invalid, NotFound
 from app.files import PDF
 from app.platform import Platform
 from app.templating import london_time
-from app.web_support import file_download, form_data, render, render_invalid, see_other
-from evaluation.services import awards, notices
+from app.web_support import (
+    file_download,
+    form_data,
+    render,
+    render_invalid,
+    see_other,
+    stream_download,
+)
+from evaluation.services import awards, decision_record, notices
 from evaluation.services.awards import Standing
 from evaluation.services.notice_documents import day_words
 from evaluation.services.notices import NoticeFile, Standstill
@@ -36,6 +44,7 @@ from evaluation.web.panels import council_users_only
 
 AWARD = "evaluation/awards/award.html"
 APPROVAL_FIELDS = ["reasons"]
+ZIP = "application/zip"
 
 
 def award_path(tender_id: Any) -> str:
@@ -196,6 +205,18 @@ class AwardPages(Controller):
         notice_id: FromPath[str],
     ) -> Stream:
         return notice_download(platform, await notices.notice_file(user, tender_id, notice_id))
+
+    @get("/decision-record")
+    async def decision_record(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Stream:
+        record = await decision_record.decision_record(platform, user, tender_id)
+        return stream_download(
+            decision_record.chunks(record),
+            original_name=record.filename,
+            content_type=ZIP,
+            size=record.size,
+        )
 
     @post("/confirm")
     async def confirm(

@@ -7,7 +7,9 @@ business of the council's officers: evaluators are refused, anyone else finds no
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from datetime import timedelta
 from uuid import uuid4
 
@@ -383,3 +385,63 @@ async def test_an_officer_who_evaluates_a_lot_may_not_read_the_reports(
     assert not standing.may_approve
     with pytest.raises(NotFound):
         await awards.report(setup.officer, setup.tender.id, uuid4())
+
+
+# The decision record ----------------------------------------------------------------------
+
+
+async def test_the_officer_downloads_the_decision_record_once_the_award_is_approved(
+    client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
+) -> None:
+    record_url = f"{award_url(moderated)}/decision-record"
+    await sign_in(client, moderated.officer.email)
+    page = await client.get(award_url(moderated))
+    assert not html(page).xpath('//*[@data-testid="decision-record"]')
+    early = await client.get(record_url)
+    assert early.status_code == 409
+    assert "once the award is approved" in early.text
+
+    report = await awards.make_report(platform, moderated.officer, moderated.tender.id)
+    await awards.approve(
+        platform,
+        moderated.officer,
+        moderated.tender.id,
+        report_sha256=report.sha256,
+        reasons=REASONS,
+    )
+    page = await client.get(award_url(moderated))
+    [link] = html(page).xpath('//a[@data-testid="decision-record"]/@href')
+    assert link == record_url
+    response = await client.get(link)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert int(response.headers["content-length"]) == len(response.content)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert "manifest.sha256" in archive.namelist()
+        assert archive.read("award/award-report.pdf") == (
+            b"".join([chunk async for chunk in platform.files.read(report.sha256)])
+        )
+
+
+async def test_the_decision_record_is_refused_to_evaluators_and_unknown_to_others(
+    client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
+) -> None:
+    report = await awards.make_report(platform, moderated.officer, moderated.tender.id)
+    await awards.approve(
+        platform,
+        moderated.officer,
+        moderated.tender.id,
+        report_sha256=report.sha256,
+        reasons=REASONS,
+    )
+    other = await buyer_officer(platform, *OTHER_COUNCIL)
+    for person, status in (
+        (moderated.evaluators[0], 403),
+        (other, 404),
+        (moderated.providers[0], 404),
+    ):
+        async with signed_in(client, person.email) as browser:
+            response = await browser.get(f"{award_url(moderated)}/decision-record")
+            assert response.status_code == status, person.email
+            assert "PK" not in response.text[:2]
