@@ -9,9 +9,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from app import mail
 from app.clock import FixedClock
 from app.errors import InvalidTransition, NotFound, NotPermitted
+from app.mail import DeliveryReport
 from app.platform import Platform
+from app.settings import Settings
 from app.tables import OutboxMessage
 from app.vocabulary import AuditAction
 from evaluation.services import awards, notices
@@ -20,6 +23,12 @@ from evaluation.vocabulary import NoticeKind
 from tenders.services.views import load_tender
 from tenders.tables import Tender
 from tenders.vocabulary import TenderStatus
+from tests.app.test_mail import (
+    attached_files,
+    free_port,
+    server_back_delivers_each_once,
+    with_smtp,
+)
 from tests.conftest import buyer_officer, provider_user
 from tests.evaluation.factories import (
     Evaluation,
@@ -177,3 +186,33 @@ async def test_each_bidder_downloads_its_own_notices_and_nobody_elses(
     assert [n.kind for n in public] == [NoticeKind.AWARD_NOTICE]
     with pytest.raises(NotPermitted):
         await notices.notice_files(approved.evaluators[0], approved.tender.id)
+
+
+async def test_with_the_smtp_server_down_no_notice_is_lost_and_each_goes_once_when_it_is_back(
+    settings: Settings, clock: FixedClock, approved: Evaluation
+) -> None:
+    port = free_port()  # nothing listens here yet
+    platform = with_smtp(settings, clock, port)
+    clock.instant = BEFORE_CHRISTMAS
+    await notices.issue(platform, approved.officer, approved.tender.id)
+    # Every email the setup queued waits too (registrations, panel seats), the notices' among
+    # them.
+    waiting = await OutboxMessage.count()
+    assert await mail.deliver_due(platform) == DeliveryReport(deferred=waiting)
+
+    mailbox = await server_back_delivers_each_once(platform, clock, port, count=waiting)
+    decisions = [
+        m for m in mailbox.messages if m["Subject"] == f"Decision on {approved.tender.title}"
+    ]
+    assert sorted(str(m["To"]) for m in decisions) == sorted(p.email for p in approved.providers)
+    for message in decisions:
+        provider = next(p for p in approved.providers if p.email == str(message["To"]))
+        own = await notices.notice_files(provider, approved.tender.id)
+        expected = sorted(
+            [
+                b"".join([chunk async for chunk in platform.files.read(n.sha256)])
+                for n in own
+                if n.organisation_id == provider.organisation_id
+            ]
+        )
+        assert sorted(content for _, _, content in attached_files(message)) == expected
