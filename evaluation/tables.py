@@ -130,6 +130,10 @@ class AwardReport(Table):
     size = BigInt()
     made_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
     made_at = Timestamptz()
+    #: "<tender id>:<the form's key>": a repeated post (double click, retry) finds the
+    #: report the first one made. Not a unique column (SQLite cannot add one): reports are
+    #: made one at a time, each holding the tender's row.
+    request_key = Varchar(length=120, null=True, default=None, index=True)
 
 
 class AwardDecision(Table):

@@ -6,6 +6,7 @@ that report's digest. The tender is then ``award_approved``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +25,13 @@ from evaluation.vocabulary import PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, plain_text
 from tenders.services.opening import council_tender
+from tenders.services.submissions import REQUEST_KEY_PATTERN
 from tenders.services.views import TenderView, as_uuid
 from tenders.tables import Tender
 from tenders.vocabulary import TenderStatus
 
 MAX_REASONS = 5000
+_REQUEST_KEY = re.compile(REQUEST_KEY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -83,18 +86,36 @@ def _stored(tender: TenderView, row: dict) -> StoredReport:
     )
 
 
+async def _made_with(tender: TenderView, key: str | None) -> StoredReport | None:
+    if key is None:
+        return None
+    row = await AwardReport.select(*_REPORT_COLUMNS).where(AwardReport.request_key == key).first()
+    return _stored(tender, row) if row else None
+
+
 async def make_report(
-    platform: Platform, officer: CurrentUser, tender_id: str | UUID
+    platform: Platform,
+    officer: CurrentUser,
+    tender_id: str | UUID,
+    *,
+    request_key: str | None = None,
 ) -> StoredReport:
     """Produce the award report of a moderated tender now and keep it, for the decision
-    maker to read and approve. Audited.
+    maker to read and approve. Audited. With the form's ``request_key``, a repeated post
+    finds the report the first one made.
 
     Raises as ``award_report``: ``NotFound``, ``NotPermitted`` (not an officer, or one who
-    evaluates the tender) and ``InvalidTransition`` (not moderated).
+    evaluates the tender) and ``InvalidTransition`` (not moderated); ``Invalid`` for a
+    malformed request key.
     """
+    if request_key is not None and not _REQUEST_KEY.fullmatch(request_key):
+        raise Invalid({"request_key": "The form could not be read. Go back and try again"})
+    tender = await council_tender(officer, tender_id)
+    key = f"{tender.id}:{request_key}" if request_key else None
+    if done := await _made_with(tender, key):
+        return done
     now = platform.clock.now()
     report = await award_report(officer, tender_id, now=now)
-    tender = await council_tender(officer, tender_id)
     stored = await platform.files.save(
         _one(report.pdf),
         filename=_filename(tender),
@@ -108,6 +129,8 @@ async def make_report(
         # another one.
         if await _locked_status(tender.id) is not TenderStatus.MODERATED:
             raise InvalidTransition("The award has been approved: its report is the one approved")
+        if done := await _made_with(tender, key):
+            return done  # the same form, posted twice at once
         await database.insert(
             AwardReport,
             {
@@ -117,6 +140,7 @@ async def make_report(
                 "size": stored.size,
                 "made_by": officer.id,
                 "made_at": now,
+                "request_key": key,
             },
         )
         await events.record(

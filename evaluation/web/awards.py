@@ -41,6 +41,7 @@ from evaluation.services.awards import Standing
 from evaluation.services.notice_documents import day_words
 from evaluation.services.notices import NoticeFile, Standstill
 from evaluation.web.panels import council_users_only
+from tenders.services.submissions import new_request_key
 
 AWARD = "evaluation/awards/award.html"
 APPROVAL_FIELDS = ["reasons"]
@@ -111,6 +112,7 @@ async def _context(
         "notices": notice_list,
         "notice_path": lambda notice: notice_path(standing.tender.id, notice.id),
         "day_words": day_words,
+        "request_key": new_request_key(),
         "may_issue": user.is_officer,
         "standing": standing,
         "tender": standing.tender,
@@ -139,9 +141,12 @@ class AwardPages(Controller):
 
     @post("/reports")
     async def make_report(
-        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+        self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
     ) -> Response:
-        made = await awards.make_report(platform, user, tender_id)
+        values = await form_data(request)
+        made = await awards.make_report(
+            platform, user, tender_id, request_key=values.get("request_key") or None
+        )
         return see_other(
             f"{award_path(tender_id)}#reports",
             flash=f"The award report has been produced at {london_time(made.made_at)}",

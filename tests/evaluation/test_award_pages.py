@@ -194,6 +194,37 @@ async def test_the_reports_are_listed_latest_first_and_only_the_latest_is_approv
     assert hashlib.sha256(download.content).hexdigest() == first.sha256
 
 
+async def test_the_report_form_posted_twice_makes_one_report(
+    client: httpx.AsyncClient, platform: Platform, clock: FixedClock, moderated: Evaluation
+) -> None:
+    await sign_in(client, moderated.officer.email)
+    page = await client.get(award_url(moderated))
+    form = f'//form[@action="{award_url(moderated)}/reports"]'
+    [key] = html(page).xpath(f'{form}//input[@name="request_key"]/@value')
+    token = await csrf_token(client, award_url(moderated))
+    for _ in range(2):  # a double click, or a retry after a lost response
+        again = await client.post(
+            f"{award_url(moderated)}/reports", data={"_csrf_token": token, "request_key": key}
+        )
+        assert again.status_code == 303
+        clock.advance(timedelta(seconds=1))
+    assert await AwardReport.count() == 1
+    # The page offers a fresh form, which makes another report.
+    page = await client.get(award_url(moderated))
+    [fresh] = html(page).xpath(f'{form}//input[@name="request_key"]/@value')
+    assert fresh != key
+    made = await client.post(
+        f"{award_url(moderated)}/reports", data={"_csrf_token": token, "request_key": fresh}
+    )
+    assert made.status_code == 303
+    assert await AwardReport.count() == 2
+    bad = await client.post(
+        f"{award_url(moderated)}/reports", data={"_csrf_token": token, "request_key": "<script>"}
+    )
+    assert bad.status_code == 400
+    assert await AwardReport.count() == 2
+
+
 # Refusals ---------------------------------------------------------------------------------
 
 
