@@ -142,6 +142,8 @@ class SummaryContent:
     bidder: str
     head: Letterhead
     lots: tuple[LotSummary, ...]
+    #: When the standstill ends, or that none applies: one sentence.
+    standstill: str
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ def summary_content(
     organisation_id: UUID,
     *,
     issued_on: date,
+    standstill_last_day: date | None,
 ) -> SummaryContent:
     """The assessment summary for one bidder, over every lot it bid for. Pure.
 
@@ -418,6 +421,7 @@ def summary_content(
         bidder=name,
         head=_letterhead(tender, issued_on),
         lots=tuple(_lot_summary(given, bid, result) for given, bid, result in mine),
+        standstill=_standstill(issued_on, standstill_last_day),
     )
 
 
@@ -518,7 +522,9 @@ async def render_notices(
     ``contact`` is a sentence saying whom a bidder should write to with questions."""
     organisations = list(bidders(lots))
     summaries = [
-        summary_content(tender, lots, organisation, issued_on=issued_on)
+        summary_content(
+            tender, lots, organisation, issued_on=issued_on, standstill_last_day=standstill_last_day
+        )
         for organisation in organisations
     ]
     letters = [

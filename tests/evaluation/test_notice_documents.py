@@ -132,6 +132,7 @@ async def test_an_unsuccessful_bidder_sees_its_scores_the_winners_and_where_it_f
         "In total your bid scored 85.50 of 100 points and Ashby Care's 88.00, 2.50 points fewer."
     ) in shown
     assert "How will you keep children safe?: your bid's" not in shown
+    assert "its last day is Tuesday 5 January 2027" in shown
     # The excluded bidders are none of its business.
     assert all(name not in shown for name in (CEDAR, DALE))
 
@@ -192,7 +193,11 @@ async def test_a_successful_bidder_sees_its_own_scores_and_that_it_was_successfu
 
 async def test_the_summary_content_is_built_without_rendering(issued: Issued) -> None:
     birch = summary_content(
-        issued.setup.first.tender, issued.lots, issued.ids[BIRCH], issued_on=ISSUED
+        issued.setup.first.tender,
+        issued.lots,
+        issued.ids[BIRCH],
+        issued_on=ISSUED,
+        standstill_last_day=LAST_DAY,
     )
 
     (lot,) = birch.lots
@@ -203,9 +208,14 @@ async def test_the_summary_content_is_built_without_rendering(issued: Issued) ->
     ]
     assert [w.name for w in lot.winners] == [ASHBY]
     assert birch.head.issued == "Tuesday 22 December 2026"
+    assert "its last day is Tuesday 5 January 2027" in birch.standstill
     with pytest.raises(ValueError, match="bid for none of these lots"):
         summary_content(
-            issued.setup.first.tender, issued.lots[1:], issued.ids[BIRCH], issued_on=ISSUED
+            issued.setup.first.tender,
+            issued.lots[1:],
+            issued.ids[BIRCH],
+            issued_on=ISSUED,
+            standstill_last_day=None,
         )
 
 
@@ -293,6 +303,8 @@ async def test_without_a_standstill_the_letters_and_notice_say_none_applies(
         assert f"The standstill period {NO_STANDSTILL}" in shown
         assert "Successful. Your bid was successful" in shown
         assert "last day" not in shown
+    for summary in documents.summaries.values():
+        assert f"The standstill period {NO_STANDSTILL}" in text(summary)
     assert NO_STANDSTILL in text(documents.award_notice)
     content = notice_content(tender, lots, issued_on=ISSUED, standstill_last_day=None)
     assert [s.name for s in content.lots[0].awarded] == ["Cedar Support", BIRCH, ASHBY]
