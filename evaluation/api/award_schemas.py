@@ -1,9 +1,10 @@
 """JSON shapes of the award API: the award reports of a tender as they were made, the
-decision approving the award against one of them, and what the caller may do next.
-Instants are UTC."""
+decision approving the award against one of them, and what the caller may do next; and
+the decision as a bidder reads it on its bid. Instants are UTC."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
@@ -12,8 +13,8 @@ import msgspec
 
 from evaluation.api.schemas import utc
 from evaluation.services.awards import MAX_REASONS, Decision, StoredReport
-from evaluation.services.notices import NoticeFile, Standstill
-from evaluation.vocabulary import NoticeKind
+from evaluation.services.notices import BidDecision, LotDecision, NoticeFile, Standstill
+from evaluation.vocabulary import LotOutcome, NoticeKind
 from tenders.vocabulary import TenderStatus
 
 # Requests -------------------------------------------------------------------------------
@@ -110,6 +111,42 @@ class NoticeOut(msgspec.Struct):
     filename: str
 
 
+class BidNoticeOut(NoticeOut):
+    """One of the bidder's notices, as it was issued."""
+
+    #: Where to download it, with the same bearer token.
+    url: str
+
+
+class LotDecisionOut(msgspec.Struct):
+    """The bid's outcome for one lot it was evaluated for."""
+
+    lot_id: UUID
+    number: int
+    name: str
+    #: None until the award is confirmed after the standstill.
+    outcome: LotOutcome | None
+    #: The bid's place among the lot's compliant bids, 1 the best; None if excluded, and
+    #: until the award is confirmed.
+    rank: int | None
+    #: Why the bid was excluded; empty otherwise.
+    reasons: list[str]
+
+
+class BidDecisionOut(msgspec.Struct):
+    """The award decision on one of the organisation's bids, once the notices are issued."""
+
+    bid_id: UUID
+    tender_id: UUID
+    tender_title: str
+    tender_reference: str
+    standstill: StandstillOut
+    #: Each lot the bid was evaluated for, in lot order.
+    lots: list[LotDecisionOut]
+    #: The bidder's assessment summary and decision letter, and the public award notice.
+    notices: list[BidNoticeOut]
+
+
 # Shapes from the services' views --------------------------------------------------------
 
 
@@ -143,4 +180,33 @@ def notice_out(notice: NoticeFile) -> NoticeOut:
         notice.size,
         utc(notice.issued_at),
         notice.filename,
+    )
+
+
+def bid_decision_out(
+    decision: BidDecision, notice_url: Callable[[NoticeFile], str]
+) -> BidDecisionOut:
+    assert decision.standstill is not None, "a decision is given once the notices are issued"
+    return BidDecisionOut(
+        bid_id=decision.bid_id,
+        tender_id=decision.tender.id,
+        tender_title=decision.tender.title,
+        tender_reference=decision.tender.reference,
+        standstill=standstill_out(decision.standstill),
+        lots=[_lot_decision_out(lot) for lot in decision.lots],
+        notices=[
+            BidNoticeOut(**msgspec.structs.asdict(notice_out(notice)), url=notice_url(notice))
+            for notice in decision.notices
+        ],
+    )
+
+
+def _lot_decision_out(decision: LotDecision) -> LotDecisionOut:
+    return LotDecisionOut(
+        decision.lot.id,
+        decision.lot.number,
+        decision.lot.name,
+        decision.outcome,
+        decision.rank,
+        list(decision.reasons),
     )

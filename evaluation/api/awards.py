@@ -2,11 +2,16 @@
 report, kept as it was made; an officer on none of the tender's panels approves the award
 it recommends, with reasons, against the SHA-256 digest of the latest report. Once it is
 approved, an officer issues the notices (rules 12 and 13) and confirms the award when the
-standstill is over."""
+standstill is over.
+
+Each bidder reads the decision on its own bid: the standstill, its outcome for each lot once
+the award is confirmed, and its notices to download. Anyone outside the bidding
+organisation, the council's people included, is told it does not exist (rule 4)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from litestar import Controller, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -19,9 +24,11 @@ from evaluation.api.award_schemas import (
     ApprovalRequest,
     AwardOut,
     AwardReportOut,
+    BidDecisionOut,
     DecisionOut,
     NoticeOut,
     StandstillOut,
+    bid_decision_out,
     decision_out,
     notice_out,
     report_out,
@@ -29,6 +36,7 @@ from evaluation.api.award_schemas import (
 )
 from evaluation.services import awards, notices
 from evaluation.web.awards import notice_download, report_download
+from evaluation.web.notices import bid_notice_download
 
 
 def _award(standing: awards.Standing, now: datetime) -> AwardOut:
@@ -199,4 +207,52 @@ class AwardApi(Controller):
         return standstill_out(await notices.confirm(platform, user, tender_id))
 
 
-CONTROLLERS: list[type[Controller]] = [AwardApi]
+def bid_notice_url(bid_id: Any, notice_id: Any) -> str:
+    return f"/api/v1/bids/{bid_id}/notices/{notice_id}"
+
+
+class BidDecisionApi(Controller):
+    path = "/bids/{bid_id:str}"
+    tags = ["bids"]
+    security = BEARER
+    dependencies = {"user": USER}
+
+    @get(
+        "/decision",
+        summary="Read the decision on a bid",
+        description="Once the council has issued its notices of the award: the standstill "
+        "(its last day, and when the award was confirmed), the bid's outcome for each lot it "
+        "was evaluated for (`successful`, `unsuccessful` with its rank, or `excluded` with the "
+        "reasons; null until the award is confirmed), and the bidder's notices to download. "
+        "404 before the notices are issued, and for anyone outside the bidding organisation.",
+        responses=error_responses(*SIGNED_IN_ERRORS, 404),
+    )
+    async def read_decision(self, user: UserDep, bid_id: FromPath[str]) -> BidDecisionOut:
+        decision = await notices.bid_decision(user, bid_id)
+        return bid_decision_out(decision, lambda notice: bid_notice_url(decision.bid_id, notice.id))
+
+    @get(
+        "/notices/{notice_id:str}",
+        summary="Download a notice of the decision on a bid",
+        description="One of the bidder's notices (its assessment summary, its decision letter "
+        "or the award notice) as it was issued, with `Content-Disposition: attachment`. 404 "
+        "for anyone outside the bidding organisation, and for another bidder's notice.",
+        media_type="application/pdf",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes, description="The notice (PDF/A)", media_type="application/pdf"
+            ),
+            **error_responses(*SIGNED_IN_ERRORS, 404),
+        },
+    )
+    async def download_notice(
+        self,
+        platform: PlatformDep,
+        user: UserDep,
+        bid_id: FromPath[str],
+        notice_id: FromPath[str],
+    ) -> Stream:
+        return await bid_notice_download(platform, user, bid_id, notice_id)
+
+
+CONTROLLERS: list[type[Controller]] = [AwardApi, BidDecisionApi]

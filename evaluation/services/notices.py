@@ -268,7 +268,7 @@ async def issue(platform: Platform, officer: CurrentUser, tender_id: str | UUID)
                     "council": tender.buyer_name,
                     "last_day": day_words(last_day) if last_day else None,
                 },
-                link_path=f"/bids/{bid_ids[organisation]}",
+                link_path=f"/bids/{bid_ids[organisation]}/decision",
                 organisation_id=organisation,
                 attachments=[
                     mail.Attachment(sha256, filename, PDF)

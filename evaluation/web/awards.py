@@ -24,7 +24,7 @@ from litestar.response import Stream, Template
 
 from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
-from app.errors import Invalid, NotFound
+from app.errors import Invalid, InvalidTransition, NotFound
 from app.files import PDF
 from app.platform import Platform
 from app.templating import london_time
@@ -225,9 +225,18 @@ class AwardPages(Controller):
 
     @post("/confirm")
     async def confirm(
-        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
-    ) -> Response:
-        await notices.confirm(platform, user, tender_id)
+        self, request: Request, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Response | Template:
+        try:
+            await notices.confirm(platform, user, tender_id)
+        except InvalidTransition as error:
+            # Back on the award page, where the officer was, with why and from when.
+            standing = await awards.standing(user, tender_id)
+            context = await _context(platform, user, standing, {})
+            refusal = {"summary": [{"text": error.message, "href": "#confirmation"}], "fields": {}}
+            return render(
+                request, AWARD, {**context, "errors": refusal}, status_code=error.status_code
+            )
         return see_other(
             f"{award_path(tender_id)}#confirmation",
             flash="You confirmed the award. The tender is now awarded",

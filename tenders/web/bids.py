@@ -37,7 +37,6 @@ from app.web_support import (
     render_invalid,
     see_other,
 )
-from evaluation.web.notices import bid_notice_path, bid_notices
 from tenders.bid_rules import (
     Answered,
     Problem,
@@ -444,10 +443,7 @@ class BidPages(Controller):
         self, request: Request, platform: PlatformDep, user: UserDep, bid_id: FromPath[str]
     ) -> Template:
         bid = await bids.own_bid(user, bid_id)
-        context = _overview_context(bid, platform.clock.now())
-        context["notices"] = await bid_notices(user, bid)
-        context["notice_path"] = lambda notice: bid_notice_path(bid.id, notice.id)
-        return render(request, "bids/overview.html", context)
+        return render(request, "bids/overview.html", _overview_context(bid, platform.clock.now()))
 
     # Lots ---------------------------------------------------------------------------
 

@@ -1,7 +1,11 @@
 """The award through the API (rule 11), with bearer tokens: an officer produces the award
 report of a moderated tender and downloads it as it was kept; an officer on none of the
 tender's panels approves the award against the latest report's digest, and a panel member
-is refused. Evaluators are refused; other councils and providers find nothing."""
+is refused. Evaluators are refused; other councils and providers find nothing.
+
+Each bidder reads the decision on its own bid (rules 12 and 13): nothing before the notices
+are issued, the standstill and its notices during it, its own outcome once the award is
+confirmed; nobody else finds it."""
 
 from __future__ import annotations
 
@@ -13,15 +17,22 @@ import httpx
 from app.clock import FixedClock
 from app.platform import Platform
 from app.templating import london_time
-from evaluation.services import awards
+from evaluation.services import awards, notices
 from evaluation.tables import AwardDecision, AwardReport
-from tests.conftest import bearer, buyer_officer
-from tests.evaluation import test_awards
+from evaluation.vocabulary import NoticeKind
+from tests.conftest import bearer, buyer_officer, provider_user
+from tests.evaluation import test_award_outcomes, test_awards, test_notices
 from tests.evaluation.factories import Evaluation, evaluation
+from tests.evaluation.test_award_outcomes import CONFIRMED
 from tests.evaluation.test_award_pages import OTHER_COUNCIL, REASONS
 
 #: Signed off, with an officer of the council (Olu Ade) as the lot's moderator.
 moderated = test_awards.moderated
+#: Moderated and approved; no notices issued yet.
+approved = test_notices.approved
+#: A lot awarding one provider, its notices issued: Birch Homes 1st, Ashby Care 2nd, Cedar
+#: Support excluded.
+issued = test_award_outcomes.issued
 
 API = "/api/v1"
 
@@ -203,6 +214,128 @@ async def test_evaluators_are_refused_and_others_find_no_award_through_the_api(
     assert (await AwardReport.count(), await AwardDecision.count()) == (1, 0)
 
 
+# The decision on a bid ------------------------------------------------------------------
+
+
+def decision_url(bid_id: object) -> str:
+    return f"{API}/bids/{bid_id}/decision"
+
+
+async def test_before_the_notices_are_issued_the_bidder_finds_no_decision(
+    client: httpx.AsyncClient, platform: Platform, approved: Evaluation
+) -> None:
+    headers = await bearer(client, approved.providers[0].email)
+    response = await client.get(decision_url(approved.bid_ids[0]), headers=headers)
+    assert response.status_code == 404
+    assert response.json()["message"]
+
+
+async def test_a_bidder_reads_the_standstill_and_its_notices_and_no_outcome_through_the_api(
+    client: httpx.AsyncClient, platform: Platform, clock: FixedClock, issued: Evaluation
+) -> None:
+    ashby, ashby_bid = issued.providers[0], issued.bid_ids[0]
+    headers = await bearer(client, ashby.email)
+    response = await client.get(decision_url(ashby_bid), headers=headers)
+    assert response.status_code == 200, response.text
+    own = sorted(await notices.notice_files(ashby, issued.tender.id), key=lambda n: n.kind)
+    assert {n.kind for n in own} == set(NoticeKind)
+    decision = response.json()
+    assert decision == {
+        "bid_id": str(ashby_bid),
+        "tender_id": str(issued.tender.id),
+        "tender_title": issued.tender.title,
+        "tender_reference": issued.tender.reference,
+        "standstill": {
+            "notices_issued_at": "2026-12-22T10:00:00Z",
+            "last_day": "2027-01-05",
+            "confirmable_from": "2027-01-06",
+            "confirmed_at": None,
+        },
+        "lots": [
+            {
+                "lot_id": str(issued.lot.id),
+                "number": 1,
+                "name": issued.lot.name,
+                "outcome": None,
+                "rank": None,
+                "reasons": [],
+            }
+        ],
+        "notices": [
+            {
+                "id": str(notice.id),
+                "kind": notice.kind.value,
+                "organisation_id": str(notice.organisation_id) if notice.organisation_id else None,
+                "sha256": notice.sha256,
+                "size": notice.size,
+                "issued_at": "2026-12-22T10:00:00Z",
+                "filename": notice.filename,
+                "url": f"{API}/bids/{ashby_bid}/notices/{notice.id}",
+            }
+            for notice in own
+        ],
+    }
+    for notice in decision["notices"]:
+        pdf = await client.get(notice["url"], headers=headers)
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.headers["content-disposition"].startswith(
+            f'attachment; filename="{notice["filename"]}"'
+        )
+        assert hashlib.sha256(pdf.content).hexdigest() == notice["sha256"]
+        assert len(pdf.content) == notice["size"]
+
+
+async def test_once_confirmed_each_bidder_reads_its_own_outcome_through_the_api(
+    client: httpx.AsyncClient, platform: Platform, clock: FixedClock, issued: Evaluation
+) -> None:
+    clock.instant = CONFIRMED
+    await notices.confirm(platform, issued.officer, issued.tender.id)
+    expected = [
+        # Ashby Care, Birch Homes, Cedar Support.
+        ("unsuccessful", 2, []),
+        ("successful", 1, []),
+        ("excluded", None, ["failed question 1 (a pass or fail question)"]),
+    ]
+    for provider, bid_id, (outcome, rank, reasons) in zip(
+        issued.providers, issued.bid_ids, expected, strict=True
+    ):
+        headers = await bearer(client, provider.email)
+        decision = (await client.get(decision_url(bid_id), headers=headers)).json()
+        assert decision["standstill"]["confirmed_at"] == "2027-01-06T09:00:00Z"
+        [lot] = decision["lots"]
+        assert (lot["outcome"], lot["rank"], lot["reasons"]) == (outcome, rank, reasons)
+
+
+async def test_nobody_but_the_bidder_reads_the_decision_on_its_bid_through_the_api(
+    client: httpx.AsyncClient, platform: Platform, clock: FixedClock, issued: Evaluation
+) -> None:
+    ashby, birch = issued.providers[:2]
+    ashby_bid = issued.bid_ids[0]
+    [summary] = [
+        n
+        for n in await notices.notice_files(ashby, issued.tender.id)
+        if n.kind is NoticeKind.ASSESSMENT_SUMMARY
+    ]
+    stranger = await provider_user(platform, "ade@lichfield-care.example", "Lichfield Homecare")
+    # Another bidder, a provider that did not bid, the council's officer and its evaluator.
+    for person in (birch, stranger, issued.officer, issued.evaluators[0]):
+        headers = await bearer(client, person.email)
+        for response in (
+            await client.get(decision_url(ashby_bid), headers=headers),
+            await client.get(f"{API}/bids/{ashby_bid}/notices/{summary.id}", headers=headers),
+        ):
+            assert response.status_code == 404, (person.email, response.request.url)
+            assert summary.sha256 not in response.text
+    # Nor through the bidder's own bid does another bidder's notice download.
+    headers = await bearer(client, birch.email)
+    refused = await client.get(
+        f"{API}/bids/{issued.bid_ids[1]}/notices/{summary.id}", headers=headers
+    )
+    assert refused.status_code == 404
+    assert (await client.get(decision_url(ashby_bid))).status_code == 401
+
+
 async def test_the_openapi_document_describes_the_award_routes(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
@@ -227,3 +360,39 @@ async def test_the_openapi_document_describes_the_award_routes(client: httpx.Asy
     request = schema["components"]["schemas"]["ApprovalRequest"]
     assert set(request["properties"]) == {"report_sha256", "reasons"}
     assert request["required"] == ["report_sha256"]
+
+
+async def test_the_openapi_document_describes_the_decision_on_a_bid(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    paths = schema["paths"]
+    for path in (f"{API}/bids/{{bid_id}}/decision", f"{API}/bids/{{bid_id}}/notices/{{notice_id}}"):
+        operation = paths[path]["get"]
+        assert operation["summary"], path
+        assert operation["description"], path
+        assert operation["security"] == [{"bearer": []}], path
+        assert {"200", "401", "403", "404"} <= set(operation["responses"]), path
+    pdf = paths[f"{API}/bids/{{bid_id}}/notices/{{notice_id}}"]["get"]["responses"]["200"]
+    assert "application/pdf" in pdf["content"]
+    components = schema["components"]["schemas"]
+    assert set(components["BidDecisionOut"]["properties"]) == {
+        "bid_id",
+        "tender_id",
+        "tender_title",
+        "tender_reference",
+        "standstill",
+        "lots",
+        "notices",
+    }
+    assert set(components["LotDecisionOut"]["properties"]) == {
+        "lot_id",
+        "number",
+        "name",
+        "outcome",
+        "rank",
+        "reasons",
+    }
+    assert {"id", "kind", "filename", "size", "sha256", "url"} <= set(
+        components["BidNoticeOut"]["properties"]
+    )

@@ -462,8 +462,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{BID}/withdraw", provider_page(while_open(303)), body=withdrawal),
     # Receipts (tenders/web/receipts.py, tenders/api/receipts.py).
     Route("GET", f"{RECEIPT}/receipt.pdf", provider_page(200)),
-    # Notices of the award decision (evaluation/web/notices.py): none before they are issued.
+    # The decision on the bid and its notices (evaluation/web/notices.py,
+    # evaluation/api/awards.py): the page says none is issued yet; nothing else is there
+    # before the notices are issued.
+    Route("GET", f"{BID}/decision", provider_page(200)),
     Route("GET", f"{BID}/notices/{{notice_id:str}}", provider_page(404)),
+    Route("GET", f"{API}{BID}/decision", provider_api(404)),
+    Route("GET", f"{API}{BID}/notices/{{notice_id:str}}", provider_api(404)),
     Route("GET", f"{API}{RECEIPT}/receipt.pdf", provider_api(200)),
     # The officer's tender page (tenders/web/authoring.py) says how many bids each lot
     # has, all that rule 2 lets the council see before opening.
