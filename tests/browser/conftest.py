@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
@@ -34,6 +35,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from app.clock import RehearsalClock
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -157,10 +160,57 @@ def _running_server(
 
 
 @pytest.fixture(scope="session")
-def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The base URL of a ``caretender serve`` process with the demo data loaded."""
-    with _running_server(request, "caretender-browser-") as base_url:
+def server_var_dir() -> Iterator[Path]:
+    """``server``'s var directory, where the tests read what it writes and set its clock."""
+    with tempfile.TemporaryDirectory(prefix="caretender-browser-var-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="session")
+def server(request: pytest.FixtureRequest, server_var_dir: Path) -> Iterator[str]:
+    """The base URL of a ``caretender serve`` process with the demo data loaded. With no
+    SMTP server, it writes its mail as ``.eml`` files (``server_outbox``); its clock can be
+    set (``server_clock``)."""
+    settings = {
+        "CARETENDER_VAR_DIR": str(server_var_dir),
+        "CARETENDER_CLOCK_FILE": str(server_var_dir / "clock"),
+    }
+    with _running_server(request, "caretender-browser-", settings) as base_url:
         yield base_url
+
+
+class ServerClock:
+    """``server``'s clock, moved as a rehearsal moves it (``app.clock.RehearsalClock``):
+    set to an instant, the server's time runs on from it."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def now(self) -> datetime:
+        """The server's time now, read the way the server reads it."""
+        return RehearsalClock(self._path).now()
+
+    def set(self, instant: datetime) -> None:
+        # Written whole, then moved into place: the server never reads half an instant.
+        written = self._path.with_suffix(".new")
+        written.write_text(instant.isoformat())
+        os.replace(written, self._path)
+
+    def restore(self) -> None:
+        """Back to the system's time."""
+        self._path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def server_clock(server: str, server_var_dir: Path) -> Iterator[ServerClock]:
+    """``server``'s clock, for a test of what takes days; the system's time again after
+    the test, pass or fail, since the other tests share the server."""
+    clock = ServerClock(server_var_dir / "clock")
+    clock.restore()
+    try:
+        yield clock
+    finally:
+        clock.restore()
 
 
 # Mail: a real SMTP server, and a caretender server whose outbox worker delivers to it ----
@@ -211,6 +261,32 @@ class Mailbox:
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)
+
+
+class WrittenMail(Mailbox):
+    """The mail a server with no SMTP server writes as ``.eml`` files under its var
+    directory (``app.mail``'s development sink), read as a ``Mailbox``."""
+
+    def __init__(self, var_dir: Path) -> None:
+        super().__init__()
+        self._directory = var_dir / "mail"
+
+    @property
+    def received(self) -> list[ReceivedMail]:
+        parser = BytesParser(policy=email.policy.default)
+        found = []
+        for path in sorted(self._directory.glob("*.eml")):
+            message = parser.parsebytes(path.read_bytes())
+            assert isinstance(message, EmailMessage)
+            recipients = tuple(address.addr_spec for address in message["To"].addresses)
+            found.append(ReceivedMail(recipients, message))
+        return found
+
+
+@pytest.fixture
+def server_outbox(server: str, server_var_dir: Path) -> WrittenMail:
+    """What ``server`` has sent, as it writes it."""
+    return WrittenMail(server_var_dir)
 
 
 @pytest.fixture(scope="session")
