@@ -35,7 +35,12 @@ from evaluation.api.award_schemas import (
     standstill_out,
 )
 from evaluation.services import awards, notices
-from evaluation.web.awards import notice_download, report_download
+from evaluation.web.awards import (
+    ZIP,
+    decision_record_download,
+    notice_download,
+    report_download,
+)
 from evaluation.web.notices import bid_notice_download
 
 
@@ -190,6 +195,29 @@ class AwardApi(Controller):
         notice_id: FromPath[str],
     ) -> Stream:
         return notice_download(platform, await notices.notice_file(user, tender_id, notice_id))
+
+    @get(
+        "/decision-record",
+        summary="Download the decision record",
+        description="One zip, made now, to defend the award: the tender's OCDS releases and "
+        "documents, the approved award report and the decision, every notice, each lot's "
+        "individual scores, consensus and results with reasons (CSV), the conflicts record, "
+        "the tender's audit events with the chain's verification, and `manifest.sha256` (the "
+        "SHA-256 of every other file). Audited with the manifest's digest. For the council's "
+        "officers who evaluate none of its lots: 403 for others; 409 before the award is "
+        "approved.",
+        media_type=ZIP,
+        responses={
+            200: ResponseSpec(
+                data_container=bytes, description="The decision record (ZIP)", media_type=ZIP
+            ),
+            **error_responses(*SIGNED_IN_ERRORS, 404, 409),
+        },
+    )
+    async def download_decision_record(
+        self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
+    ) -> Stream:
+        return await decision_record_download(platform, user, tender_id)
 
     @post(
         "/confirm",

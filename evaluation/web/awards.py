@@ -89,6 +89,17 @@ def notice_download(platform: Platform, notice: NoticeFile) -> Stream:
     )
 
 
+async def decision_record_download(platform: Platform, user: CurrentUser, tender_id: str) -> Stream:
+    """The tender's decision record, made now, as a zip attachment."""
+    record = await decision_record.decision_record(platform, user, tender_id)
+    return stream_download(
+        decision_record.chunks(record),
+        original_name=record.filename,
+        content_type=ZIP,
+        size=record.size,
+    )
+
+
 async def _notices(
     user: CurrentUser, standing: Standing
 ) -> tuple[Standstill | None, list[NoticeFile]]:
@@ -215,13 +226,7 @@ class AwardPages(Controller):
     async def decision_record(
         self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
     ) -> Stream:
-        record = await decision_record.decision_record(platform, user, tender_id)
-        return stream_download(
-            decision_record.chunks(record),
-            original_name=record.filename,
-            content_type=ZIP,
-            size=record.size,
-        )
+        return await decision_record_download(platform, user, tender_id)
 
     @post("/confirm")
     async def confirm(

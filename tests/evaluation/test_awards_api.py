@@ -10,6 +10,8 @@ confirmed; nobody else finds it."""
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from datetime import timedelta
 
 import httpx
@@ -396,3 +398,34 @@ async def test_the_openapi_document_describes_the_decision_on_a_bid(
     assert {"id", "kind", "filename", "size", "sha256", "url"} <= set(
         components["BidNoticeOut"]["properties"]
     )
+
+
+async def test_the_officer_downloads_the_decision_record_through_the_api(
+    client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
+) -> None:
+    url = f"/api/v1/tenders/{moderated.tender.id}/award/decision-record"
+    headers = await bearer(client, moderated.officer.email)
+    early = await client.get(url, headers=headers)
+    assert early.status_code == 409
+    assert "once the award is approved" in early.json()["message"]
+    report = await awards.make_report(platform, moderated.officer, moderated.tender.id)
+    await awards.approve(
+        platform,
+        moderated.officer,
+        moderated.tender.id,
+        report_sha256=report.sha256,
+        reasons=REASONS,
+    )
+    response = await client.get(url, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        manifest = archive.read("manifest.sha256").decode()
+        for line in manifest.splitlines():
+            digest, name = line.split("  ", 1)
+            assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+    for person, status in ((moderated.evaluators[0], 403), (moderated.providers[0], 404)):
+        refused = await client.get(url, headers=await bearer(client, person.email))
+        assert refused.status_code == status
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/tenders/{tender_id}/award/decision-record" in schema["paths"]
