@@ -2,7 +2,11 @@
 
 Templates live in ``templates/pdf/`` and extend ``pdf/base.html``. The HTML is rendered
 here; WeasyPrint, synchronous and CPU-bound, turns it into PDF/A-3u in worker processes so
-the event loop never waits on it.
+the event loop never waits on it. There is a worker for every core the process may run on,
+so that a burst of PDFs (issuing a tender's notices renders two for every bidder) has the
+whole machine; the workers run at a lower scheduling priority (``WORKER_NICENESS``), so the
+kernel runs the web server's event loop first whenever it has work, and pages and health
+checks stay quick while the burst goes on.
 
 The same template and context give the same bytes (with the same WeasyPrint and fonts):
 the dates come from the caller, the PDF identifier from a hash of the HTML, fonts from the
@@ -16,6 +20,7 @@ import asyncio
 import hashlib
 import mimetypes
 import multiprocessing
+import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,12 +38,18 @@ from app.templating import TEMPLATES_DIR, make_environment
 
 #: The stylesheet and any images the PDF templates use; nothing outside it is fetched.
 ASSETS_DIR = (TEMPLATES_DIR / "pdf").resolve()
-#: Worker processes: one, so a burst of PDFs leaves the other core to the web server.
-WORKERS = 1
-#: Renders before the workers are replaced, so WeasyPrint's caches cannot grow for ever.
-#: Done by replacing the pool rather than with ``max_tasks_per_child``, which deadlocks
-#: queued work on Python 3.11 (cpython gh-115634, not fixed there).
-RENDERS_PER_POOL = 100
+#: Worker processes: one a core this process may run on (its CPU affinity, where the
+#: system has one), so a burst of PDFs uses the whole machine.
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: Added to the workers' nice value: the web server, at the default priority, gets the CPU
+#: before them whenever it wants it, and they take what it leaves.
+WORKER_NICENESS = 10
+#: Renders each worker makes before the workers are replaced, so WeasyPrint's caches cannot
+#: grow for ever. Done by replacing the pool rather than with ``max_tasks_per_child``, which
+#: deadlocks queued work on Python 3.11 (cpython gh-115634, not fixed there); and only when
+#: no render is in progress, so that a burst (a tender's notices) never starts a second
+#: pool beside the first on the same cores.
+RENDERS_PER_WORKER = 100
 PDF_VARIANT = "pdf/a-3u"
 
 
@@ -68,8 +79,14 @@ class AssetFetcher(URLFetcher):
         raise ValueError(f"PDFs use only the files in {self.root}, not {url}")
 
 
-def _write_pdf(html: str) -> bytes:
-    """In a worker process: the HTML as PDF/A-3u, identified by its own SHA-256."""
+def _lower_priority() -> None:
+    """In each worker process as it starts: give way to the web server."""
+    os.nice(WORKER_NICENESS)
+
+
+def write_pdf(html: str) -> bytes:
+    """The HTML as PDF/A-3u, identified by its own SHA-256: what a worker process does for
+    each render, synchronously, in the calling process."""
     document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=AssetFetcher())
     identifier = hashlib.sha256(html.encode()).hexdigest().encode("ascii")
     return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
@@ -77,20 +94,25 @@ def _write_pdf(html: str) -> bytes:
 
 class _Pool:
     """The worker processes: spawned (never forked from a process running an event loop
-    and threads) on first use, and replaced after ``RENDERS_PER_POOL`` renders."""
+    and threads) on first use, and replaced once they have made ``RENDERS_PER_WORKER``
+    renders each and none is in progress."""
 
     def __init__(self) -> None:
         self.executor: ProcessPoolExecutor | None = None
         self.renders = 0
+        #: Renders submitted and not yet finished (``render_pdf`` counts them).
+        self.in_flight = 0
 
     def for_one_render(self) -> ProcessPoolExecutor:
-        if self.executor is not None and self.renders >= RENDERS_PER_POOL:
-            # Renders already queued on the old pool finish; then its workers exit.
+        worn = self.renders >= RENDERS_PER_WORKER * WORKERS
+        if self.executor is not None and worn and not self.in_flight:
             self.executor.shutdown(wait=False)
             self.executor = None
         if self.executor is None:
             self.executor = ProcessPoolExecutor(
-                WORKERS, mp_context=multiprocessing.get_context("spawn")
+                WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
             self.renders = 0
         self.renders += 1
@@ -123,6 +145,23 @@ def shutdown() -> None:
     _pool.shutdown()
 
 
+def html_for(
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    created: datetime,
+    environment: Environment | None = None,
+) -> str:
+    """The HTML ``render_pdf`` makes a PDF of, with the same arguments."""
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    template = (environment or make_environment()).get_template(template_name)
+    # pdf/base.html writes these into the document's metadata.
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return template.render({**context, "pdf_title": title, "pdf_created": stamp})
+
+
 async def render_pdf(
     template_name: str,
     context: Mapping[str, Any],
@@ -137,15 +176,13 @@ async def render_pdf(
     and context again gives identical bytes. ``environment`` defaults to the platform's;
     tests pass one that also finds their own templates.
     """
-    if created.tzinfo is None:
-        raise ValueError("created must be timezone-aware")
-    template = (environment or make_environment()).get_template(template_name)
-    # pdf/base.html writes these into the document's metadata.
-    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    html = template.render({**context, "pdf_title": title, "pdf_created": stamp})
+    html = html_for(template_name, context, title=title, created=created, environment=environment)
     pool = executor()
+    _pool.in_flight += 1
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, _write_pdf, html)
+        return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
     except BrokenProcessPool:
         _pool.discard(pool)
         raise
+    finally:
+        _pool.in_flight -= 1

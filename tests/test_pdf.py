@@ -188,6 +188,29 @@ async def test_weasyprint_runs_in_a_spawned_worker_process() -> None:
     assert executor._mp_context.get_start_method() == "spawn"
 
 
+async def test_workers_run_at_a_lower_priority_than_the_server() -> None:
+    # os.nice(0) changes nothing and answers the process's niceness.
+    worker = await asyncio.get_running_loop().run_in_executor(pdf.executor(), os.nice, 0)
+
+    assert worker == min(os.nice(0) + pdf.WORKER_NICENESS, 19)
+
+
+async def test_a_burst_of_renders_never_starts_a_second_pool_beside_the_first(
+    environment: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf.shutdown()
+    monkeypatch.setattr(pdf, "RENDERS_PER_WORKER", 1)
+    burst = 3 * pdf.WORKERS
+    rendered = await asyncio.gather(*(render_receipt(environment) for _ in range(burst)))
+    assert len(set(rendered)) == 1
+    # Worn out long before the burst ended, the pool was kept until it was over...
+    assert pdf._pool.renders == burst
+    assert pdf._pool.in_flight == 0
+    # ...and replaced for the next render.
+    assert (await render_receipt(environment)).startswith(b"%PDF-")
+    assert pdf._pool.renders == 1
+
+
 async def test_a_killed_worker_fails_one_render_and_the_next_gets_a_new_pool(
     environment: Environment,
 ) -> None:
