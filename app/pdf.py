@@ -162,6 +162,19 @@ def html_for(
     return template.render({**context, "pdf_title": title, "pdf_created": stamp})
 
 
+async def pdf_of(html: str) -> bytes:
+    """The HTML (from ``html_for``) as PDF/A-3u, made in the worker processes."""
+    pool = executor()
+    _pool.in_flight += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
+    except BrokenProcessPool:
+        _pool.discard(pool)
+        raise
+    finally:
+        _pool.in_flight -= 1
+
+
 async def render_pdf(
     template_name: str,
     context: Mapping[str, Any],
@@ -176,13 +189,6 @@ async def render_pdf(
     and context again gives identical bytes. ``environment`` defaults to the platform's;
     tests pass one that also finds their own templates.
     """
-    html = html_for(template_name, context, title=title, created=created, environment=environment)
-    pool = executor()
-    _pool.in_flight += 1
-    try:
-        return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
-    except BrokenProcessPool:
-        _pool.discard(pool)
-        raise
-    finally:
-        _pool.in_flight -= 1
+    return await pdf_of(
+        html_for(template_name, context, title=title, created=created, environment=environment)
+    )

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from uuid import UUID
 
 from app import pdf
+from app.templating import make_environment
 from evaluation.scoring import SCALE_TOP, BidResult, Gate, Outcome, ordinal, points, pounds
 from evaluation.services.award_report import award_rule
 from evaluation.services.moderation import ConsensusView
@@ -506,6 +508,65 @@ def notice_content(
 # Rendering ------------------------------------------------------------------------------
 
 
+def _notice_htmls(
+    tender: TenderView,
+    lots: Sequence[LotEvaluation],
+    organisations: Sequence[UUID],
+    *,
+    issued_on: date,
+    standstill_last_day: date | None,
+    contact: str,
+    now: datetime,
+) -> list[str]:
+    """Each bidder's summary, then each bidder's letter, then the award notice, as HTML."""
+    environment = make_environment()
+    htmls = []
+    for organisation in organisations:
+        summary = summary_content(
+            tender, lots, organisation, issued_on=issued_on, standstill_last_day=standstill_last_day
+        )
+        htmls.append(
+            pdf.html_for(
+                SUMMARY_TEMPLATE,
+                {"summary": summary},
+                title=summary.title,
+                created=now,
+                environment=environment,
+            )
+        )
+    for organisation in organisations:
+        letter = letter_content(
+            tender,
+            lots,
+            organisation,
+            issued_on=issued_on,
+            standstill_last_day=standstill_last_day,
+            contact=contact,
+        )
+        htmls.append(
+            pdf.html_for(
+                LETTER_TEMPLATE,
+                {"letter": letter},
+                title=letter.title,
+                created=now,
+                environment=environment,
+            )
+        )
+    notice = notice_content(
+        tender, lots, issued_on=issued_on, standstill_last_day=standstill_last_day
+    )
+    htmls.append(
+        pdf.html_for(
+            NOTICE_TEMPLATE,
+            {"notice": notice},
+            title=notice.title,
+            created=now,
+            environment=environment,
+        )
+    )
+    return htmls
+
+
 async def render_notices(
     tender: TenderView,
     lots: Sequence[LotEvaluation],
@@ -521,37 +582,21 @@ async def render_notices(
 
     ``contact`` is a sentence saying whom a bidder should write to with questions."""
     organisations = list(bidders(lots))
-    summaries = [
-        summary_content(
-            tender, lots, organisation, issued_on=issued_on, standstill_last_day=standstill_last_day
-        )
-        for organisation in organisations
-    ]
-    letters = [
-        letter_content(
+    # Their words and HTML, for every bidder at once, in a worker thread: a tenth of a
+    # second and more for a large tender that the event loop would otherwise stop for.
+    htmls = await asyncio.to_thread(
+        partial(
+            _notice_htmls,
             tender,
             lots,
-            organisation,
+            organisations,
             issued_on=issued_on,
             standstill_last_day=standstill_last_day,
             contact=contact,
+            now=now,
         )
-        for organisation in organisations
-    ]
-    notice = notice_content(
-        tender, lots, issued_on=issued_on, standstill_last_day=standstill_last_day
     )
-    rendered = await asyncio.gather(
-        *(
-            pdf.render_pdf(SUMMARY_TEMPLATE, {"summary": c}, title=c.title, created=now)
-            for c in summaries
-        ),
-        *(
-            pdf.render_pdf(LETTER_TEMPLATE, {"letter": c}, title=c.title, created=now)
-            for c in letters
-        ),
-        pdf.render_pdf(NOTICE_TEMPLATE, {"notice": notice}, title=notice.title, created=now),
-    )
+    rendered = await asyncio.gather(*(pdf.pdf_of(html) for html in htmls))
     count = len(organisations)
     return NoticeDocuments(
         summaries=dict(zip(organisations, rendered[:count], strict=True)),
