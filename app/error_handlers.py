@@ -30,6 +30,10 @@ MESSAGES = {
 }
 
 
+#: The message of a request body that could not be read at all (not JSON, or cut short).
+UNREADABLE_BODY = "The body could not be read: send JSON as the API's schema describes"
+
+
 def _is_api(request: Request) -> bool:
     """Machine-readable paths get JSON errors: the API and the open data."""
     return request.url.path.startswith(("/api/", "/ocds/"))
@@ -100,12 +104,13 @@ def http_error(request: Request, error: HTTPException) -> Response:
         message = "Your form could not be sent. Go back, refresh the page and try again"
     if _is_api(request):
         errors = None
-        if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        if status == 400:
+            extra = error.extra if isinstance(error, ValidationException) else None
             errors = {
                 str(item.get("key") or "body"): str(item.get("message"))
-                for item in error.extra
+                for item in (extra if isinstance(extra, list) else [])
                 if isinstance(item, dict)
-            }
+            } or {"body": UNREADABLE_BODY}  # not JSON at all: no field to name
         return _json(status, message, errors, error.headers)
     return _page(request, status, message, error.headers)
 

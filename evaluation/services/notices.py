@@ -37,7 +37,7 @@ from evaluation.vocabulary import LotOutcome, NoticeKind
 from tenders import ocds
 from tenders.ocds import ReleaseTag
 from tenders.services import events, releases
-from tenders.services.bids import own_bid
+from tenders.services.bids import own_bid, parse_id
 from tenders.services.opening import council_tender
 from tenders.services.views import LotView, TenderView, as_uuid, load_tender
 from tenders.tables import Tender
@@ -359,7 +359,7 @@ async def notice_files(actor: CurrentUser, tender_id: str | UUID) -> list[Notice
     the council's officers all of them.
 
     Raises ``NotFound`` (not the council's, nor a bidder's, tender; or not yet issued)."""
-    wanted = as_uuid(tender_id) if not isinstance(tender_id, UUID) else tender_id
+    wanted = parse_id(tender_id)
     tender = await load_tender(wanted)
     if tender is None:
         raise NotFound()

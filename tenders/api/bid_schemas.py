@@ -190,9 +190,12 @@ class ConflictingEdit(msgspec.Struct):
 
 
 class EditConflictError(msgspec.Struct):
+    """A 409: the edits that conflicted with another person's, when that is why; a change
+    refused for another reason (the deadline has passed) has none."""
+
     status: int
     message: str
-    conflicts: list[ConflictingEdit]
+    conflicts: list[ConflictingEdit] = msgspec.field(default_factory=list)
 
 
 class SubmissionProblem(msgspec.Struct):
@@ -207,4 +210,6 @@ class NotReadyError(msgspec.Struct):
     message: str
     #: One message per field (two lots may share a field: ``problems`` has them all).
     errors: dict[str, str]
-    problems: list[SubmissionProblem]
+    #: Every problem stopping the submission; none when the request itself was refused
+    #: (a malformed ``Idempotency-Key``), which ``errors`` names.
+    problems: list[SubmissionProblem] = msgspec.field(default_factory=list)

@@ -320,6 +320,10 @@ _PAGE = (
 _COUNT = "SELECT COUNT(*) AS total FROM tender WHERE {}"
 
 
+#: Far past the last page of any catalogue.
+MAX_PAGE = 1_000_000
+
+
 async def search(
     platform: Platform,
     *,
@@ -347,7 +351,9 @@ async def search(
     now = platform.clock.now()
     where = _where(checked, now, sqlite=database.is_sqlite())
     order_by = _order_by(checked)
-    number = max(1, page)
+    # Any page past the last shows the last: bounded first, so that the offset stays an
+    # integer the database takes (a page of 10^21 overflowed it).
+    number = min(max(1, page), MAX_PAGE)
     # One connection and one snapshot for every read.
     async with database.engine().transaction():
         rows = await Tender.raw(_PAGE, order_by, where, PAGE_SIZE, (number - 1) * PAGE_SIZE)

@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Controller, MediaType, Response, get
 from litestar.params import FromPath
 
+from app.api_docs import error_responses
 from app.dependencies import PLATFORM, PlatformDep
 from tenders.services import releases
 
@@ -29,7 +30,7 @@ class OpenDataController(Controller):
     tags = ["open data"]
     dependencies = {"platform": PLATFORM}
 
-    @get("/release-package.json")
+    @get("/release-package.json", responses=error_responses(404))
     async def release_package(self, platform: PlatformDep) -> Response[dict[str, Any]]:
         """Every published tender's latest OCDS release (with the lots extension).
 
@@ -37,7 +38,7 @@ class OpenDataController(Controller):
         """
         return _json(await releases.release_package(platform))
 
-    @get("/tenders/{tender_id:str}/releases.json")
+    @get("/tenders/{tender_id:str}/releases.json", responses=error_responses(404))
     async def tender_releases(
         self, platform: PlatformDep, tender_id: FromPath[str]
     ) -> Response[dict[str, Any]]:

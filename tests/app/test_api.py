@@ -10,6 +10,7 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
 from app.accounts import TOKEN_PURPOSE
+from app.error_handlers import UNREADABLE_BODY
 from app.sessions import SESSION_COOKIE
 from app.tables import AuditEvent
 from app.vocabulary import AuditAction
@@ -17,6 +18,7 @@ from tests.conftest import (
     PASSWORD,
     START,
     bearer,
+    buyer_officer,
     count_rows,
     post_form,
     provider_user,
@@ -216,3 +218,21 @@ async def test_the_openapi_document_describes_the_error_responses(client):
     assert {"400", "401", "403", "404"} <= set(responses)
     assert "429" in schema["paths"]["/api/v1/tokens"]["post"]["responses"]
     assert "Error" in schema["components"]["schemas"]
+
+
+async def test_a_body_that_is_not_json_is_refused_naming_the_body(client):
+    """Found by the API fuzzer: a body that did not parse had no message per field."""
+    response = await client.post(
+        "/api/v1/tokens", content=b"\x00", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"body": UNREADABLE_BODY}
+
+
+async def test_an_id_that_is_not_a_uuid_is_not_found_not_a_server_error(client, platform):
+    """Found by the API fuzzer: the award's notices answered 500 to such an id."""
+    await buyer_officer(platform)
+    headers = await bearer(client, "priya.shah@staffordshire.example")
+    for path in ("/api/v1/tenders/0/award/notices", "/api/v1/tenders/0/award/notices/0"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 404, path

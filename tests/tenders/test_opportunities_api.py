@@ -78,6 +78,12 @@ async def test_pages_of_twenty(platform, client):
     assert (len(first["items"]), len(second["items"])) == (20, 5)
     assert (first["pages"], second["page"], second["total"]) == (2, 2, 25)
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    # Any page past the last shows the last, however far (found by the API fuzzer: a page of
+    # 10^21 overflowed the database's offset).
+    for far in ("3", "2337408906364102377472"):
+        past = await client.get(f"/api/v1/opportunities?page={far}")
+        assert past.status_code == 200
+        assert (past.json()["page"], len(past.json()["items"])) == (2, 5)
 
 
 async def test_a_tender_as_json_with_its_lots_criteria_prices_and_deadlines(platform, client):
