@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     BID_SUBMISSION_VERIFY = "bid:submission:verify"
     EVALUATION_AWARD_APPROVE = "evaluation:award:approve"
     EVALUATION_AWARD_REPORT = "evaluation:award:report"
+    EVALUATION_AWARD_REPORT_READ = "evaluation:award-report:read"
     EVALUATION_CONFLICT_DECLARE = "evaluation:conflict:declare"
     EVALUATION_CONSENSUS_RECORD = "evaluation:consensus:record"
     EVALUATION_DECISION_RECORD_EXPORT = "evaluation:decision-record:export"

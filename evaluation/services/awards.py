@@ -392,3 +392,22 @@ async def report(
     if row is None:
         raise NotFound()
     return _stored(tender, row)
+
+
+async def read_report(
+    platform: Platform, officer: CurrentUser, tender_id: str | UUID, report_id: str | UUID
+) -> StoredReport:
+    """``report``, for the officer to download: each download is audited, as the report
+    holds every bid's scores.
+
+    Raises as ``report``."""
+    stored = await report(officer, tender_id, report_id)
+    async with database.write_transaction():
+        await events.record(
+            platform,
+            officer,
+            AuditAction.EVALUATION_AWARD_REPORT_READ,
+            parse_id(tender_id),
+            {"report": stored.id, "sha256": stored.sha256},
+        )
+    return stored

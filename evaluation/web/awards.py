@@ -64,7 +64,7 @@ async def report_download(
     report_id, dot_pdf, rest = report_file.partition(".pdf")
     if not dot_pdf or rest:
         raise NotFound()
-    stored = await awards.report(user, tender_id, report_id)
+    stored = await awards.read_report(platform, user, tender_id, report_id)
     return file_download(
         platform.files,
         stored.sha256,

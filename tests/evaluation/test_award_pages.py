@@ -20,6 +20,7 @@ from app.clock import FixedClock
 from app.errors import NotFound, NotPermitted
 from app.platform import Platform
 from app.templating import london_time
+from app.vocabulary import AuditAction
 from evaluation.services import awards, panels
 from evaluation.services.award_report import NOT_FOR_EVALUATORS
 from evaluation.tables import AwardDecision, AwardReport
@@ -45,6 +46,7 @@ from tests.evaluation.factories import (
     score_everything,
 )
 from tests.evaluation.test_moderation_pages import signed_in, words
+from tests.evaluation.test_scores import events
 
 #: Signed off, with an officer of the council (Olu Ade) as the lot's moderator.
 moderated = test_awards.moderated
@@ -123,6 +125,10 @@ async def test_an_officer_produces_the_report_downloads_it_and_approves_the_awar
         f'attachment; filename="award-report-{moderated.tender.reference}.pdf"'
     )
     assert download.content.startswith(b"%PDF")
+    # Each download is audited: the report holds every bid's scores.
+    [read] = await events(AuditAction.EVALUATION_AWARD_REPORT_READ)
+    assert read["actor_id"] == str(moderated.officer.id)
+    assert read["details"] == {"report": str(report.id), "sha256": report.sha256}
     assert hashlib.sha256(download.content).hexdigest() == shown_digests(page)[0]
 
     [form] = html(page).xpath(f'//form[@action="{award_url(moderated)}/approve"]')
