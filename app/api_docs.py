@@ -31,3 +31,12 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
         status: ResponseSpec(data_container=Error, description=MESSAGES[status])
         for status in statuses
     }
+
+
+def file_responses(description: str, media_type: str, *errors: int) -> dict[int, ResponseSpec]:
+    """A file download's responses: the file, and the errors a signed-in call can meet,
+    404 and ``errors`` besides."""
+    return {
+        200: ResponseSpec(data_container=bytes, description=description, media_type=media_type),
+        **error_responses(*SIGNED_IN_ERRORS, 404, *errors),
+    }

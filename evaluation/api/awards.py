@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
-from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
+from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses, file_responses
 from app.dependencies import USER, PlatformDep, UserDep
+from app.files import PDF
 from evaluation.api.award_schemas import (
     ApprovalRequest,
     AwardOut,
@@ -104,15 +104,8 @@ class AwardApi(Controller):
         description="`{report id}.pdf`: the report's PDF as it was made (the bytes whose "
         "SHA-256 the report lists), with `Content-Disposition: attachment`. 403 for an "
         "officer who evaluates one of the tender's lots.",
-        media_type="application/pdf",
-        responses={
-            200: ResponseSpec(
-                data_container=bytes,
-                description="The award report (PDF/A)",
-                media_type="application/pdf",
-            ),
-            **error_responses(*SIGNED_IN_ERRORS, 404),
-        },
+        media_type=PDF,
+        responses=file_responses("The award report (PDF/A)", PDF),
     )
     async def download_report(
         self,
@@ -179,13 +172,8 @@ class AwardApi(Controller):
         summary="Download a notice of the award",
         description="The notice's PDF as it was issued, with `Content-Disposition: "
         "attachment`. 403 for an evaluator.",
-        media_type="application/pdf",
-        responses={
-            200: ResponseSpec(
-                data_container=bytes, description="The notice (PDF/A)", media_type="application/pdf"
-            ),
-            **error_responses(*SIGNED_IN_ERRORS, 404),
-        },
+        media_type=PDF,
+        responses=file_responses("The notice (PDF/A)", PDF),
     )
     async def download_notice(
         self,
@@ -207,12 +195,7 @@ class AwardApi(Controller):
         "officers who evaluate none of its lots: 403 for others; 409 before the award is "
         "approved.",
         media_type=ZIP,
-        responses={
-            200: ResponseSpec(
-                data_container=bytes, description="The decision record (ZIP)", media_type=ZIP
-            ),
-            **error_responses(*SIGNED_IN_ERRORS, 404, 409),
-        },
+        responses=file_responses("The decision record (ZIP)", ZIP, 409),
     )
     async def download_decision_record(
         self, platform: PlatformDep, user: UserDep, tender_id: FromPath[str]
@@ -265,13 +248,8 @@ class BidDecisionApi(Controller):
         description="One of the bidder's notices (its assessment summary, its decision letter "
         "or the award notice) as it was issued, with `Content-Disposition: attachment`. 404 "
         "for anyone outside the bidding organisation, and for another bidder's notice.",
-        media_type="application/pdf",
-        responses={
-            200: ResponseSpec(
-                data_container=bytes, description="The notice (PDF/A)", media_type="application/pdf"
-            ),
-            **error_responses(*SIGNED_IN_ERRORS, 404),
-        },
+        media_type=PDF,
+        responses=file_responses("The notice (PDF/A)", PDF),
     )
     async def download_notice(
         self,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
+from app.api_docs import BEARER, file_responses
 from app.dependencies import USER, UserDep
+from app.files import PDF
 from app.web_support import pdf_download
 from tenders.services import submissions
 
@@ -19,16 +19,12 @@ class ReceiptApi(Controller):
 
     @get(
         "/bids/{bid_id:str}/submissions/{submission_id:str}/receipt.pdf",
-        media_type="application/pdf",
-        responses={
-            200: ResponseSpec(
-                data_container=bytes,
-                description="The receipt (PDF/A): time received in UTC and UK time, the "
-                "submission id and the SHA-256 seal",
-                media_type="application/pdf",
-            ),
-            **error_responses(*SIGNED_IN_ERRORS, 404),
-        },
+        media_type=PDF,
+        responses=file_responses(
+            "The receipt (PDF/A): time received in UTC and UK time, the submission id and the "
+            "SHA-256 seal",
+            PDF,
+        ),
     )
     async def receipt_pdf(
         self, user: UserDep, bid_id: FromPath[str], submission_id: FromPath[str]
