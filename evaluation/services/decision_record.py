@@ -143,7 +143,6 @@ async def _audit_extract(tender: TenderView) -> list[dict[str, Any]]:
 async def _decision(tender: TenderView) -> dict[str, Any]:
     row = (
         await AwardDecision.select(
-            AwardDecision.report,
             AwardDecision.report_sha256,
             AwardDecision.reasons,
             AwardDecision.approved_by.name.as_alias("approved_by"),
@@ -164,28 +163,31 @@ async def _decision(tender: TenderView) -> dict[str, Any]:
         for bidder in await lot_bidders(tender.id, lot.id)
     }
     lots = {lot.id: lot for lot in tender.lots}
-    outcomes = await BidOutcome.select().where(BidOutcome.tender == tender.id)
+    ordered = []
+    for found in await BidOutcome.select().where(BidOutcome.tender == tender.id):
+        lot = lots[as_uuid(found["lot"])]
+        bidder = names[as_uuid(found["organisation"])]
+        rank = found["rank"]
+        # By lot, then ranked bids best first, then the excluded (no rank) by name.
+        place = (lot.number, rank is None, rank or 0, bidder)
+        ordered.append(
+            (
+                place,
+                {
+                    "lot": f"Lot {lot.number}: {lot.name}",
+                    "bidder": bidder,
+                    "outcome": found["outcome"],
+                    "rank": rank,
+                    "reasons": found["reasons"].splitlines(),
+                },
+            )
+        )
+    outcomes = [entry for _, entry in sorted(ordered, key=lambda pair: pair[0])]
     return {
-        **{key: value for key, value in row.items() if key != "report"},
+        **row,
         "standstill_applies": tender.standstill_applies,
         "standstill_working_days": tender.standstill_days,
-        "outcomes": [
-            {
-                "lot": f"Lot {lots[as_uuid(o['lot'])].number}: {lots[as_uuid(o['lot'])].name}",
-                "bidder": names[as_uuid(o["organisation"])],
-                "outcome": o["outcome"],
-                "rank": o["rank"],
-                "reasons": o["reasons"].splitlines(),
-            }
-            for o in sorted(
-                outcomes,
-                key=lambda o: (
-                    lots[as_uuid(o["lot"])].number,
-                    o["rank"] or 10**6,
-                    str(o["organisation"]),
-                ),
-            )
-        ],
+        "outcomes": outcomes,
     }
 
 
