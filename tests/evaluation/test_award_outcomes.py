@@ -16,6 +16,7 @@ from app.platform import Platform
 from evaluation.services import awards, notices
 from evaluation.tables import BidOutcome
 from evaluation.vocabulary import LotOutcome, NoticeKind
+from tenders import ocds
 from tenders.services import authoring, releases
 from tenders.services.views import QuestionView
 from tenders.tables import Lot
@@ -164,3 +165,41 @@ async def test_award_releases_validate_against_ocds_with_lots(
     await notices.confirm(platform, issued.officer, issued.tender.id)
     assert_valid_package(await releases.tender_releases(platform, issued.tender.id))
     assert_valid_package(await releases.release_package(platform))
+
+
+async def test_a_lot_no_bid_could_be_awarded_is_published_as_an_unsuccessful_award(
+    platform: Platform, clock: FixedClock
+) -> None:
+    def every_bid_fails_the_gate(question: QuestionView, place: int) -> str:
+        return "fail" if question.kind is QuestionKind.PASS_FAIL else default_mark(question, place)
+
+    setup = await evaluation(platform, clock)
+    for evaluator in setup.evaluators:
+        await score_everything(platform, setup, evaluator, every_bid_fails_the_gate)
+    await agree_everything(platform, setup, every_bid_fails_the_gate)
+    made = await awards.make_report(platform, setup.officer, setup.tender.id)
+    await awards.approve(
+        platform, setup.officer, setup.tender.id, report_sha256=made.sha256, reasons="None fit"
+    )
+    clock.instant = ISSUED
+    await notices.issue(platform, setup.officer, setup.tender.id)
+    award = (await releases.tender_releases(platform, setup.tender.id))["releases"][-1]
+    assert award["awards"] == [
+        {
+            "id": str(setup.lot.id),
+            "title": f"Lot {setup.lot.number}: {setup.lot.name}",
+            "description": "No bid could be awarded this lot.",
+            "status": "unsuccessful",
+            "date": ISSUED.isoformat(),
+            "relatedLots": [str(setup.lot.id)],
+        }
+    ]
+    assert [p["roles"] for p in award["parties"]] == [["buyer", "procuringEntity"]]
+
+
+async def test_an_award_goes_only_in_an_award_release(
+    platform: Platform, issued: Evaluation
+) -> None:
+    award = ocds.LotAward(issued.lot, (), "pending", ISSUED)
+    with pytest.raises(ValueError, match="takes no award"):
+        await releases.record_release(platform, issued.tender.id, "tenderUpdate", award)
