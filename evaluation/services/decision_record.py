@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 from uuid import UUID
@@ -104,10 +105,6 @@ def _safe(text: str) -> str:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str).encode() + b"\n"
-
-
-async def _stored(platform: Platform, sha256: str) -> bytes:
-    return b"".join([chunk async for chunk in platform.files.read(sha256)])
 
 
 async def _audit_extract(tender: TenderView) -> list[dict[str, Any]]:
@@ -191,17 +188,37 @@ async def _decision(tender: TenderView) -> dict[str, Any]:
     }
 
 
-def _zip(files: Sequence[tuple[str, bytes]], made: datetime) -> tuple[IO[bytes], int, str]:
-    """In a worker thread: the files and their manifest as a zip; its digest."""
-    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files)
+def _entry(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=stamp)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
+
+
+def _zip(files: Sequence[tuple[str, bytes | Path]], made: datetime) -> tuple[IO[bytes], int, str]:
+    """In a worker thread: the files and their manifest as a zip; the manifest's digest.
+    Files in the store (a ``Path``) are copied in chunks, hashed as they go, so a record
+    with large tender documents never holds them in memory."""
     stamp = made.astimezone(LONDON).timetuple()[:6]
+    lines = []
     spooled: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the caller closes it)
-    with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [*files, (MANIFEST, manifest.encode())]:
-            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(spooled, "w") as archive:
+        for name, content in files:
+            digest = hashlib.sha256()
+            with archive.open(_entry(name, stamp), "w") as entry:
+                if isinstance(content, Path):
+                    with content.open("rb") as stored:
+                        while chunk := stored.read(CHUNK):
+                            digest.update(chunk)
+                            entry.write(chunk)
+                else:
+                    digest.update(content)
+                    entry.write(content)
+            lines.append(f"{digest.hexdigest()}  {name}\n")
+        manifest = "".join(lines).encode()
+        archive.writestr(_entry(MANIFEST, stamp), manifest)
     size = spooled.tell()
     spooled.seek(0)
-    return spooled, size, hashlib.sha256(manifest.encode()).hexdigest()
+    return spooled, size, hashlib.sha256(manifest).hexdigest()
 
 
 async def decision_record(
@@ -222,7 +239,7 @@ async def decision_record(
         raise InvalidTransition(NOT_YET)
     made = platform.clock.now()
     decision = await _decision(tender)
-    files: list[tuple[str, bytes]] = [
+    files: list[tuple[str, bytes | Path]] = [
         (
             "README.txt",
             README.format(
@@ -244,13 +261,13 @@ async def decision_record(
         files.append(
             (
                 f"tender/documents/{number:02d}-{_safe(document.title)}.{_safe(extension)}",
-                await _stored(platform, document.sha256),
+                platform.files.open_path(document.sha256),
             )
         )
-    files.append(("award/award-report.pdf", await _stored(platform, decision["report_sha256"])))
+    files.append(("award/award-report.pdf", platform.files.open_path(decision["report_sha256"])))
     files.append(("award/decision.json", _json(decision)))
     for notice in await notice_files(officer, tender.id) if decision["notices_issued_at"] else []:
-        files.append((f"notices/{notice.filename}", await _stored(platform, notice.sha256)))
+        files.append((f"notices/{notice.filename}", platform.files.open_path(notice.sha256)))
     for lot in tender.lots:
         if not await lot_bidders(tender.id, lot.id):
             continue
