@@ -319,11 +319,12 @@ async def document_for_download(
 async def cancel_tender(
     platform: Platform, actor: CurrentUser, tender_id: str, form: Mapping[str, Any]
 ) -> TenderView:
-    """Cancel a draft or published tender with a ``reason``, which every interested
-    provider is emailed. Sent again with the same reason, it changes nothing.
+    """Cancel a tender in any state before ``awarded`` with a ``reason``, which every
+    interested provider is emailed. Sent again with the same reason, it changes nothing.
 
-    Raises ``NotPermitted``, ``NotFound``, ``InvalidTransition`` (already cancelled),
-    ``Conflict`` and ``Invalid``.
+    Raises ``NotPermitted``, ``NotFound``, ``InvalidTransition`` (already cancelled, or
+    awarded), ``Conflict`` (the status changed meanwhile: the update is conditional on it)
+    and ``Invalid``.
     """
     tender = await own_tender(actor, tender_id)
     reason = clean(form.get("reason"))
@@ -331,6 +332,8 @@ async def cancel_tender(
         if reason == tender.cancel_reason:
             return tender
         raise InvalidTransition("This tender has already been cancelled")
+    if tender.stored_status is TenderStatus.AWARDED:
+        raise InvalidTransition("This tender has been awarded, so it cannot be cancelled")
     if not reason:
         raise Invalid({"reason": "Enter the reason for cancelling the tender"})
     if len(reason) > MAX_REASON:

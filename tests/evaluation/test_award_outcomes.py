@@ -8,20 +8,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from app.clock import FixedClock
-from app.errors import NotFound
+from app.errors import InvalidTransition, NotFound
 from app.platform import Platform
 from evaluation.services import awards, notices
 from evaluation.tables import BidOutcome
 from evaluation.vocabulary import LotOutcome, NoticeKind
 from tenders import ocds
-from tenders.services import authoring, releases
-from tenders.services.views import QuestionView
+from tenders.services import addenda, authoring, releases
+from tenders.services.views import QuestionView, load_tender
 from tenders.tables import Lot
-from tenders.vocabulary import QuestionKind
-from tests.conftest import buyer_officer, provider_user
+from tenders.vocabulary import QuestionKind, TenderStatus
+from tests.conftest import bearer, buyer_officer, html, post_form, provider_user, sign_in
 from tests.evaluation.factories import (
     Evaluation,
     agree_everything,
@@ -203,3 +204,34 @@ async def test_an_award_goes_only_in_an_award_release(
     award = ocds.LotAward(issued.lot, (), "pending", ISSUED)
     with pytest.raises(ValueError, match="takes no award"):
         await releases.record_release(platform, issued.tender.id, "tenderUpdate", award)
+
+
+async def test_an_awarded_tender_cannot_be_cancelled(
+    client: httpx.AsyncClient, platform: Platform, clock: FixedClock, issued: Evaluation
+) -> None:
+    """Cancelling is for any state before awarded (found by the authorisation matrix: an
+    awarded tender could be cancelled)."""
+    clock.instant = CONFIRMED
+    await notices.confirm(platform, issued.officer, issued.tender.id)
+    tender_id = issued.tender.id
+    with pytest.raises(InvalidTransition, match="has been awarded, so it cannot be cancelled"):
+        await addenda.cancel_tender(platform, issued.officer, str(tender_id), {"reason": "Late"})
+
+    headers = await bearer(client, issued.officer.email)
+    api = await client.post(
+        f"/api/v1/tenders/{tender_id}/cancel", json={"reason": "Late"}, headers=headers
+    )
+    assert (api.status_code, api.json()["message"]) == (
+        409,
+        "This tender has been awarded, so it cannot be cancelled",
+    )
+    await sign_in(client, issued.officer.email)
+    url = f"/tenders/{tender_id}/cancel"
+    form = await client.get(url)
+    assert html(form).xpath('//*[@data-testid="not-cancellable"]')
+    assert not html(form).xpath("//form[@action]//textarea")
+    page = await post_form(client, url, {"reason": "Late"}, page="/tenders")
+    assert page.status_code == 409
+    overview = await client.get(f"/tenders/{tender_id}")
+    assert not html(overview).xpath(f'//a[@href="{url}"]')
+    assert (await load_tender(tender_id)).stored_status is TenderStatus.AWARDED
