@@ -20,6 +20,7 @@ from litestar.response import Stream
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses, file_responses
 from app.dependencies import USER, PlatformDep, UserDep
 from app.files import PDF
+from app.guards import officers_only
 from evaluation.api.award_schemas import (
     ApprovalRequest,
     AwardOut,
@@ -69,6 +70,7 @@ class AwardApi(Controller):
 
     @get(
         "/",
+        guards=[officers_only],
         summary="Read where the award stands",
         description="The tender's award reports, the latest first, the decision once made, "
         "and what the caller may do: what must happen before a report can be produced, and "
@@ -83,6 +85,7 @@ class AwardApi(Controller):
 
     @post(
         "/reports",
+        guards=[officers_only],
         status_code=201,
         summary="Produce the award report",
         description="Produce the award report (PDF/A) of a moderated tender now and keep it as "
@@ -100,6 +103,7 @@ class AwardApi(Controller):
 
     @get(
         "/reports/{report_file:str}",
+        guards=[officers_only],
         summary="Download an award report",
         description="`{report id}.pdf`: the report's PDF as it was made (the bytes whose "
         "SHA-256 the report lists), with `Content-Disposition: attachment`. 403 for an "
@@ -118,6 +122,7 @@ class AwardApi(Controller):
 
     @post(
         "/approve",
+        guards=[officers_only],
         status_code=200,
         summary="Approve the award",
         description="Approve the award the latest award report recommends, with reasons, "
@@ -153,6 +158,7 @@ class AwardApi(Controller):
 
     @post(
         "/notices",
+        guards=[officers_only],
         status_code=200,
         summary="Issue the notices of the award",
         description="Issue the notices of an approved award: each bidder's assessment "
@@ -186,6 +192,7 @@ class AwardApi(Controller):
 
     @get(
         "/decision-record",
+        guards=[officers_only],
         summary="Download the decision record",
         description="One zip, made now, to defend the award: the tender's OCDS releases and "
         "documents, the approved award report and the decision, every notice, each lot's "
@@ -204,6 +211,7 @@ class AwardApi(Controller):
 
     @post(
         "/confirm",
+        guards=[officers_only],
         status_code=200,
         summary="Confirm the award",
         description="Confirm the award once the standstill is over (at once where none "

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
 from app.errors import Invalid
+from app.guards import council_users_only, officers_only
 from evaluation.api.schemas import (
     BidderOut,
     ConflictDeclaration,
@@ -77,6 +78,7 @@ class PanelApi(Controller):
     path = "/tenders/{tender_id:str}"
     tags = ["evaluation: panels"]
     security = BEARER
+    guards = [officers_only]
     dependencies = {"user": USER}
 
     @get(
@@ -133,6 +135,7 @@ class PanelMemberApi(Controller):
     path = "/evaluations"
     tags = ["evaluation: panels"]
     security = BEARER
+    guards = [council_users_only]
     dependencies = {"user": USER}
 
     @get(

@@ -26,6 +26,7 @@ from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Invalid, InvalidTransition, NotFound
 from app.files import PDF
+from app.guards import officers_only
 from app.platform import Platform
 from app.templating import london_time
 from app.web_support import (
@@ -40,7 +41,6 @@ from evaluation.services import awards, decision_record, notices
 from evaluation.services.awards import Standing
 from evaluation.services.notice_documents import day_words
 from evaluation.services.notices import NoticeFile, Standstill
-from evaluation.web.panels import council_users_only
 from tenders.services.submissions import new_request_key
 
 AWARD = "evaluation/awards/award.html"
@@ -140,7 +140,7 @@ async def _context(
 class AwardPages(Controller):
     path = "/tenders/{tender_id:str}/award"
     include_in_schema = False
-    guards = [council_users_only]
+    guards = [officers_only]
     dependencies = {"platform": PLATFORM, "user": USER}
 
     @get("/")

@@ -1,8 +1,8 @@
 """Pages: officers form each lot's evaluation panel from the council's own people and read
 the tender's conflicts of interest record (rule 7).
 
-The services decide who may do what: a provider, or an officer of another council, is told
-the tender is not found; a council's user who is not an officer may not form panels.
+For the council's officers (anyone else is refused by role); the services tell an officer
+of another council that the tender is not found.
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
 from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Invalid, NotFound
+from app.guards import officers_only
 from app.platform import Platform
-from app.sessions import require_user
 from app.web_support import render, render_invalid, see_other
 from evaluation.services import panels
 from evaluation.services.panels import LotPanel
@@ -28,13 +26,6 @@ from tenders.services.views import TenderView
 from tenders.vocabulary import TenderStatus
 
 PANEL_FIELDS = ["evaluators", "moderator"]
-
-
-def council_users_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Signed in (else ``NotSignedIn``); evaluation is the council's own business, so to
-    anyone else its pages are not found."""
-    if not require_user(connection).is_buyer:
-        raise NotFound()
 
 
 def _base(tender_id: Any) -> str:
@@ -69,7 +60,7 @@ def _can_change(tender: TenderView) -> bool:
 class PanelPages(Controller):
     path = "/tenders/{tender_id:str}"
     include_in_schema = False
-    guards = [council_users_only]
+    guards = [officers_only]
     dependencies = {"platform": PLATFORM, "user": USER}
 
     @get("/panels")

@@ -21,6 +21,7 @@ from litestar.response import Stream, Template
 from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Invalid, NotPermitted
+from app.guards import council_users_only
 from app.templating import london_time
 from app.web_support import (
     form_data,
@@ -34,7 +35,6 @@ from evaluation.services import panels, scores
 from evaluation.services.panels import Bidder
 from evaluation.services.scores import Reading, ScoreInput, ScoreView, Sheet
 from evaluation.vocabulary import Clearance, PanelRole
-from evaluation.web.panels import council_users_only
 from tenders.services.views import LotView, QuestionView, TenderView
 
 #: What "Save and go to the next bid" sends as ``action`` ("Save scores" sends "save").

@@ -16,8 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Stream, Template
 
@@ -25,8 +23,8 @@ from app.accounts import CurrentUser
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
 from app.errors import Conflict, DeadlinePassed, Invalid, NotFound
 from app.files import DOCUMENT_TYPES, type_message
+from app.guards import providers_only
 from app.platform import Platform
-from app.sessions import require_user
 from app.settings import Settings
 from app.uploads import csrf_check, keep_csrf_token_for_templates, read_multipart
 from app.web_support import (
@@ -58,13 +56,6 @@ NOT_STARTED = "Not yet started"
 PREVIEW_WORDS = 40
 #: A section's "Save and add files" buttons send ``action=files:<question id>``.
 FILES_ACTION = "files:"
-
-
-def providers_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Signed in (else ``NotSignedIn``); a buyer's user is told there is no such page:
-    bids are sealed from the council until opening, and never theirs to list."""
-    if require_user(connection).is_buyer:
-        raise NotFound()
 
 
 def closed_page(request: Request, error: DeadlinePassed) -> Response:

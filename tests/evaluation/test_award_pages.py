@@ -305,7 +305,7 @@ async def test_before_moderation_the_page_says_what_comes_first_and_the_posts_ar
     assert (await AwardReport.count(), await AwardDecision.count()) == (0, 0)
 
 
-async def test_evaluators_are_refused_and_others_find_no_award(
+async def test_evaluators_and_providers_are_refused_and_other_councils_find_no_award(
     client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
 ) -> None:
     report = await awards.make_report(platform, moderated.officer, moderated.tender.id)
@@ -313,7 +313,7 @@ async def test_evaluators_are_refused_and_others_find_no_award(
     for person, status in (
         (moderated.evaluators[0], 403),
         (other, 404),
-        (moderated.providers[0], 404),
+        (moderated.providers[0], 403),
     ):
         async with signed_in(client, person.email) as browser:
             for response in (
@@ -461,7 +461,7 @@ async def test_the_officer_downloads_the_decision_record_once_the_award_is_appro
         )
 
 
-async def test_the_decision_record_is_refused_to_evaluators_and_unknown_to_others(
+async def test_the_decision_record_is_refused_to_evaluators_and_providers_and_unknown_to_others(
     client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
 ) -> None:
     report = await awards.make_report(platform, moderated.officer, moderated.tender.id)
@@ -476,7 +476,7 @@ async def test_the_decision_record_is_refused_to_evaluators_and_unknown_to_other
     for person, status in (
         (moderated.evaluators[0], 403),
         (other, 404),
-        (moderated.providers[0], 404),
+        (moderated.providers[0], 403),
     ):
         async with signed_in(client, person.email) as browser:
             response = await browser.get(f"{award_url(moderated)}/decision-record")

@@ -183,7 +183,7 @@ async def test_before_moderation_the_api_says_what_comes_first_and_refuses(
     assert (await AwardReport.count(), await AwardDecision.count()) == (0, 0)
 
 
-async def test_evaluators_are_refused_and_others_find_no_award_through_the_api(
+async def test_evaluators_and_providers_are_refused_and_other_councils_find_no_award_by_api(
     client: httpx.AsyncClient, platform: Platform, moderated: Evaluation
 ) -> None:
     made = await awards.make_report(platform, moderated.officer, moderated.tender.id)
@@ -192,7 +192,7 @@ async def test_evaluators_are_refused_and_others_find_no_award_through_the_api(
     for person, status in (
         (moderated.evaluators[0], 403),
         (other, 404),
-        (moderated.providers[0], 404),
+        (moderated.providers[0], 403),
     ):
         headers = await bearer(client, person.email)
         for response in (
@@ -424,7 +424,7 @@ async def test_the_officer_downloads_the_decision_record_through_the_api(
         for line in manifest.splitlines():
             digest, name = line.split("  ", 1)
             assert hashlib.sha256(archive.read(name)).hexdigest() == digest
-    for person, status in ((moderated.evaluators[0], 403), (moderated.providers[0], 404)):
+    for person, status in ((moderated.evaluators[0], 403), (moderated.providers[0], 403)):
         refused = await client.get(url, headers=await bearer(client, person.email))
         assert refused.status_code == status
     schema = (await client.get("/schema/openapi.json")).json()

@@ -332,17 +332,24 @@ async def test_without_a_token_every_evaluation_call_is_refused(
         assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_a_lot_is_not_found_for_providers_and_other_councils(
+async def test_a_lot_is_not_found_for_providers_and_other_councils_and_panels_refused(
     client, platform: Platform, clock: FixedClock
 ):
     setup = await evaluation(platform, clock)
     stranger = await buyer_officer(platform, *OTHER_COUNCIL)
     provider_h, stranger_h = await headers_for(client, setup.providers[0], stranger)
     bid = setup.bid_ids[0]
-    for headers in (provider_h, stranger_h):
+    # The officers' panel lists are refused to a provider by role, not found by another
+    # council; the lot's pages are not found by either.
+    for headers, status in ((provider_h, 403), (stranger_h, 404)):
         for path in (
             f"{API}/tenders/{setup.tender.id}/panels",
             f"{API}/tenders/{setup.tender.id}/conflicts",
+        ):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == status, (path, response.text)
+    for headers in (provider_h, stranger_h):
+        for path in (
             f"{lot_url(setup)}/bidders",
             f"{lot_url(setup)}/scores",
             f"{lot_url(setup)}/bids/{bid}",
@@ -353,7 +360,8 @@ async def test_a_lot_is_not_found_for_providers_and_other_councils(
             assert response.status_code == 404, (path, response.text)
         scored = await put_scores(client, headers, setup, bid, marks_for(setup.questions, 3, "x"))
         assert scored.status_code == 404
-    assert (await client.get(f"{API}/evaluations", headers=provider_h)).json() == []
+    assert (await client.get(f"{API}/evaluations", headers=provider_h)).status_code == 403
+    assert (await client.get(f"{API}/evaluations", headers=stranger_h)).json() == []
     assert await reads_of(bid) == 0
 
 

@@ -140,7 +140,7 @@ async def test_panels_and_the_conflicts_record_are_for_the_councils_officers_onl
     pages = (f"{base}/panels", form_path, f"{base}/conflicts")
     before = await PanelMember.count()
     for email, status in (
-        (provider.email, 404),
+        (provider.email, 403),
         (other_council.email, 404),
         (setup.evaluators[0].email, 403),
     ):

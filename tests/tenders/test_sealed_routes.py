@@ -423,7 +423,8 @@ ROUTES: tuple[Route, ...] = (
         provider_page(while_open(303), other_provider=while_open(303), buyers=403),
         body=nothing,
     ),
-    Route("GET", "/bids", provider_page(200, other_provider=200)),
+    # The list is refused to the council by role: there is no object to hide.
+    Route("GET", "/bids", provider_page(200, other_provider=200, buyers=403)),
     Route("GET", BID, provider_page(200)),
     Route("GET", f"{BID}/lots", provider_page(200)),
     Route("POST", f"{BID}/lots", provider_page(while_open(303)), body=lots_form),
