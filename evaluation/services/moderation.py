@@ -40,7 +40,7 @@ from evaluation.services.scores import (
     sealed_lot_answers,
     submitted_sheets,
 )
-from evaluation.tables import Consensus, PanelMember, SignOff
+from evaluation.tables import ConflictDeclaration, Consensus, PanelMember, SignOff
 from evaluation.vocabulary import PanelRole
 from tenders.services import events
 from tenders.services.bids import parse_id, parse_lot_ids
@@ -80,6 +80,8 @@ class EvaluatorState:
     user_id: UUID
     name: str
     submitted_at: datetime | None
+    #: Declared a conflict with a bidder of the lot, so can never score it (rule 7).
+    conflicted: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,23 +109,38 @@ class Grid:
 
     @property
     def waiting_for(self) -> list[str]:
-        """The evaluators who have not submitted their scores."""
-        return [e.name for e in self.evaluators if e.submitted_at is None]
+        """The evaluators who may score and have not submitted their scores."""
+        return [e.name for e in self.evaluators if e.submitted_at is None and not e.conflicted]
+
+    @property
+    def conflicted(self) -> list[str]:
+        """The evaluators still on the panel who declared a conflict: they never will."""
+        return [e.name for e in self.evaluators if e.conflicted]
 
     @property
     def ready(self) -> bool:
         """Every evaluator has submitted: consensus can be recorded."""
-        return bool(self.evaluators) and not self.waiting_for
+        return self.not_ready is None
 
     @property
     def not_ready(self) -> str | None:
         """Why consensus cannot be recorded yet, in words; None when it can."""
         if not self.evaluators:
             return "The lot has no evaluators: the officer assigns them first"
+        reasons = []
+        # The panel stays the officer's to decide: a conflicted evaluator is not dropped
+        # from it silently, which could leave one evaluator's marks as the consensus.
+        if self.conflicted:
+            reasons.append(
+                f"{' and '.join(self.conflicted)} declared a conflict of interest, so cannot "
+                "score this lot: an officer must take them off the panel or replace them."
+            )
         if self.waiting_for:
+            reasons.append(f"Waiting for: {', '.join(self.waiting_for)}")
+        if reasons:
             return (
                 "Consensus can be recorded once every evaluator has submitted their scores. "
-                f"Waiting for: {', '.join(self.waiting_for)}"
+                + " ".join(reasons)
             )
         return None
 
@@ -180,10 +197,18 @@ async def lot_grid(tender: TenderView, lot: LotView, moderating: bool) -> Grid:
         PanelMember.user, PanelMember.user.name.as_alias("name")
     ).where(PanelMember.lot == lot.id, PanelMember.role == PanelRole.EVALUATOR)
     sheets = await submitted_sheets(lot.id)
+    conflicted = {
+        as_uuid(row["evaluator"])
+        for row in await ConflictDeclaration.select(ConflictDeclaration.evaluator).where(
+            ConflictDeclaration.lot == lot.id, ConflictDeclaration.conflict.eq(True)
+        )
+    }
     evaluators = tuple(
         sorted(
             (
-                EvaluatorState(as_uuid(p["user"]), p["name"], sheets.get(as_uuid(p["user"])))
+                EvaluatorState(
+                    user := as_uuid(p["user"]), p["name"], sheets.get(user), user in conflicted
+                )
                 for p in people
             ),
             key=lambda e: (e.name, str(e.user_id)),

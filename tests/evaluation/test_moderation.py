@@ -39,6 +39,7 @@ from tests.evaluation.factories import (
     Evaluation,
     agree_everything,
     colleague,
+    declare_none,
     default_mark,
     evaluation,
     score_everything,
@@ -270,6 +271,51 @@ async def test_consensus_waits_until_every_evaluator_has_submitted(
     assert await Consensus.count() == 0
     assert await SignOff.count() == 0
     assert await events(AuditAction.EVALUATION_CONSENSUS_RECORD) == []
+
+
+async def test_an_evaluator_who_declared_a_conflict_is_named_until_an_officer_replaces_them(
+    platform: Platform, clock: FixedClock
+) -> None:
+    """A conflicted evaluator can never score (rule 7), so "waiting for" them would wait for
+    ever: the moderator is told why, and that an officer must act (found by the
+    authorisation matrix); once they are off the panel, consensus can be recorded."""
+    setup = await evaluation(platform, clock, declare=False)
+    amy, ben = setup.evaluators
+    for member in (amy, setup.moderator):
+        await declare_none(platform, member, setup.tender.id, setup.lot.id)
+    bidders = await panels.bidders(ben, setup.tender.id, setup.lot.id)
+    await panels.declare(
+        platform,
+        ben,
+        setup.tender.id,
+        setup.lot.id,
+        {
+            b.organisation_id: (i == 0, "My sister runs it" if i == 0 else "")
+            for i, b in enumerate(bidders)
+        },
+    )
+    await score_everything(platform, setup, amy)
+    _, scale = gate_and_scale(setup)
+    entries: dict[UUID | str, ScoreInput] = {scale.id: ScoreInput("4", "Agreed")}
+
+    error = await refused(InvalidTransition, record(platform, setup, 0, entries))
+    assert error.message == (
+        "Consensus can be recorded once every evaluator has submitted their scores. "
+        "Ben Hart declared a conflict of interest, so cannot score this lot: an officer must "
+        "take them off the panel or replace them."
+    )
+    assert (await grid(setup.moderator, setup)).waiting_for == []
+
+    await panels.assign(
+        platform,
+        setup.officer,
+        setup.tender.id,
+        setup.lot.id,
+        evaluators=[amy.id],
+        moderator=setup.moderator.id,
+    )
+    await record(platform, setup, 0, entries)
+    assert await Consensus.count() == 1
 
 
 async def test_the_moderator_records_consensus_beside_the_evaluators_own_scores(
