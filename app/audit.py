@@ -146,13 +146,16 @@ def _read_checkpoints(path: Path) -> list[Checkpoint]:
 
 
 async def verify(platform: Platform) -> Verification:
-    rows = await AuditEvent.select().order_by(AuditEvent.seq)
+    # The checkpoints first: each is appended once its event has committed, so every one
+    # read now vouches for an event the query then finds. The other way round, an event a
+    # running server commits between the two reads looked like a cut-off tail.
     try:
         checkpoints = await asyncio.to_thread(
             _read_checkpoints, platform.settings.audit_checkpoints_path
         )
     except DamagedCheckpoints as error:
         return Verification(False, 0, None, str(error))
+    rows = await AuditEvent.select().order_by(AuditEvent.seq)
     return verify_chain(
         (_chained(row) for row in rows),
         checkpoints,

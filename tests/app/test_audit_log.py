@@ -671,3 +671,26 @@ async def test_a_damaged_checkpoint_file_fails_verification_without_a_traceback(
     assert code == 1
     assert "checkpoint file is damaged" in err
     assert "Traceback" not in err
+
+
+async def test_verify_is_not_misled_by_events_a_running_server_records_meanwhile(platform):
+    """Found by the crash test: ``caretender audit verify`` beside a live server said the
+    tail was cut off when an event and its checkpoint landed between its two reads."""
+    await record_events(platform, 3)
+    recording = True
+
+    async def keep_recording() -> int:
+        count = 0
+        while recording:
+            await record_events(platform, 1, tag=f"meanwhile-{count}")
+            count += 1
+        return count
+
+    writer = asyncio.create_task(keep_recording())
+    try:
+        results = [await audit.verify(platform) for _ in range(300)]
+    finally:
+        recording = False
+        recorded = await writer
+    assert recorded > 0
+    assert [result for result in results if not result.ok] == []
