@@ -21,6 +21,8 @@ import hashlib
 import mimetypes
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -79,9 +81,18 @@ class AssetFetcher(URLFetcher):
         raise ValueError(f"PDFs use only the files in {self.root}, not {url}")
 
 
-def _lower_priority() -> None:
-    """In each worker process as it starts: give way to the web server."""
+def _start_worker(server: int) -> None:
+    """In each worker process as it starts: give way to the web server, and go when it
+    goes. A worker holds both ends of its queue, so it would never see a killed server's
+    end close, and would live on (found by the crash test)."""
     os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with, args=(server,), daemon=True).start()
+
+
+def _exit_with(server: int) -> None:
+    while os.getppid() == server:
+        time.sleep(1)
+    os._exit(1)
 
 
 def write_pdf(html: str) -> bytes:
@@ -112,7 +123,8 @@ class _Pool:
             self.executor = ProcessPoolExecutor(
                 WORKERS,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
             self.renders = 0
         self.renders += 1

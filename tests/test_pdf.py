@@ -7,6 +7,7 @@ import asyncio
 import io
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -220,6 +221,46 @@ async def test_a_killed_worker_fails_one_render_and_the_next_gets_a_new_pool(
     with pytest.raises(BrokenProcessPool):
         await render_receipt(environment)
     assert (await render_receipt(environment)).startswith(b"%PDF-")
+
+
+#: A server in miniature: starts the pool, prints its workers' pids, then waits.
+_SERVER_WITH_WORKERS = """
+import time
+from app import pdf
+executor = pdf.executor()
+for started in [executor.submit(time.sleep, 0.3) for _ in range(2 * pdf.WORKERS)]:
+    started.result()
+print(" ".join(map(str, sorted(set(executor._processes)))), flush=True)
+time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (nobody may reap an orphan in a container)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+async def test_the_workers_go_when_the_server_is_killed() -> None:
+    """Found by the crash test: after a SIGKILL of the server its PDF workers lived on."""
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _SERVER_WITH_WORKERS, stdout=asyncio.subprocess.PIPE
+    )
+    assert server.stdout is not None
+    workers = [int(pid) for pid in (await server.stdout.readline()).split()]
+    assert len(workers) == pdf.WORKERS
+    assert all(_running(pid) for pid in workers)
+    server.kill()
+    # Within the time limit: a worker left alive keeps the server's stdout open.
+    await asyncio.wait_for(server.wait(), timeout=15)
+    for _ in range(100):
+        if not any(_running(pid) for pid in workers):
+            break
+        await asyncio.sleep(0.1)
+    assert [pid for pid in workers if _running(pid)] == []
 
 
 async def test_naive_creation_time_is_refused() -> None:
