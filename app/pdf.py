@@ -1,24 +1,23 @@
 """PDFs (receipts, award reports, letters) rendered from Jinja templates by WeasyPrint.
 
 Templates live in ``templates/pdf/`` and extend ``pdf/base.html``. The HTML is rendered
-here; WeasyPrint, synchronous and CPU-bound, turns it into PDF/A-3u in worker processes so
-the event loop never waits on it. There is a worker for every core the process may run on,
-so that a burst of PDFs (issuing a tender's notices renders two for every bidder) has the
-whole machine; the workers run at a lower scheduling priority (``WORKER_NICENESS``), so the
-kernel runs the web server's event loop first whenever it has work, and pages and health
-checks stay quick while the burst goes on.
+here; WeasyPrint, synchronous and CPU-bound, turns it into PDF/A-3u in worker processes
+(``app.pdf_writer``, which only they import) so the event loop never waits on it. There
+is a worker for every core the process may run on, so that a burst of PDFs (issuing a
+tender's notices renders two for every bidder) has the whole machine; the workers run at
+a lower scheduling priority (``WORKER_NICENESS``), so the kernel runs the web server's
+event loop first whenever it has work, and pages and health checks stay quick while the
+burst goes on.
 
 The same template and context give the same bytes (with the same WeasyPrint and fonts):
 the dates come from the caller, the PDF identifier from a hash of the HTML, fonts from the
-system only. Rendering never
-touches the network: the only URLs served are files in ``templates/pdf/``.
+system only. Rendering never touches the network: the only URLs served are files in
+``templates/pdf/``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import mimetypes
 import multiprocessing
 import os
 import threading
@@ -27,19 +26,12 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from jinja2 import Environment
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.templating import TEMPLATES_DIR, make_environment
+from app.templating import make_environment
 
-#: The stylesheet and any images the PDF templates use; nothing outside it is fetched.
-ASSETS_DIR = (TEMPLATES_DIR / "pdf").resolve()
 #: Worker processes: one a core this process may run on (its CPU affinity, where the
 #: system has one), so a burst of PDFs uses the whole machine.
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -52,33 +44,6 @@ WORKER_NICENESS = 10
 #: no render is in progress, so that a burst (a tender's notices) never starts a second
 #: pool beside the first on the same cores.
 RENDERS_PER_WORKER = 100
-PDF_VARIANT = "pdf/a-3u"
-
-
-class AssetFetcher(URLFetcher):
-    """WeasyPrint's URL fetcher, narrowed to files under ``root``.
-
-    Everything else is refused: http(s) (no network, so no SSRF or tracking pixels),
-    ``file:`` paths outside the folder (after resolving ``..`` and symlinks), and ``data:``
-    URLs too, so that what a PDF can show is the template plus reviewed files in one folder.
-    WeasyPrint logs a refused resource and renders without it.
-    """
-
-    def __init__(self, root: Path = ASSETS_DIR) -> None:
-        # WeasyPrint reads the base class's settings (fail_on_errors) from any fetcher.
-        super().__init__()
-        self.root = root.resolve()
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
-            path = Path(url2pathname(parts.path)).resolve()
-            if path.is_relative_to(self.root) and path.is_file():
-                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(
-                    path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
-                )
-        raise ValueError(f"PDFs use only the files in {self.root}, not {url}")
 
 
 def _start_worker(server: int) -> None:
@@ -97,10 +62,12 @@ def _exit_with(server: int) -> None:
 
 def write_pdf(html: str) -> bytes:
     """The HTML as PDF/A-3u, identified by its own SHA-256: what a worker process does for
-    each render, synchronously, in the calling process."""
-    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=AssetFetcher())
-    identifier = hashlib.sha256(html.encode()).hexdigest().encode("ascii")
-    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+    each render, synchronously, in the calling process. WeasyPrint is imported here, not
+    with this module, so that the web server, which only hands HTML to the workers, never
+    loads it: a third of its start-up time."""
+    from app import pdf_writer
+
+    return pdf_writer.write_pdf(html)
 
 
 class _Pool:

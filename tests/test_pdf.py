@@ -7,6 +7,7 @@ import asyncio
 import io
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import pytest
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from pypdf import PdfReader
 
-from app import pdf
+from app import pdf, pdf_writer
 from app.templating import make_environment
 
 CREATED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -162,20 +163,20 @@ async def test_rendering_fetches_nothing_outside_the_assets_folder(
         "http://127.0.0.1:8000/static/caretender.css",
         "file:///etc/passwd",
         "file://example.com/etc/passwd",
-        (pdf.ASSETS_DIR / ".." / "layout.html").as_uri(),
-        (pdf.ASSETS_DIR / "missing.css").as_uri(),
+        (pdf_writer.ASSETS_DIR / ".." / "layout.html").as_uri(),
+        (pdf_writer.ASSETS_DIR / "missing.css").as_uri(),
         "data:text/css,body{color:red}",
     ],
 )
 def test_fetcher_refuses_anything_but_a_bundled_asset(url: str) -> None:
     with pytest.raises(ValueError, match="PDFs use only the files in"):
-        pdf.AssetFetcher().fetch(url)
+        pdf_writer.AssetFetcher().fetch(url)
 
 
 def test_fetcher_serves_the_bundled_stylesheet() -> None:
-    stylesheet = pdf.ASSETS_DIR / "pdf.css"
+    stylesheet = pdf_writer.ASSETS_DIR / "pdf.css"
 
-    response = pdf.AssetFetcher().fetch(stylesheet.as_uri())
+    response = pdf_writer.AssetFetcher().fetch(stylesheet.as_uri())
 
     assert response.read() == stylesheet.read_bytes()
     assert response.content_type == "text/css"
@@ -261,6 +262,18 @@ async def test_the_workers_go_when_the_server_is_killed() -> None:
             break
         await asyncio.sleep(0.1)
     assert [pid for pid in workers if _running(pid)] == []
+
+
+def test_the_web_server_never_loads_weasyprint() -> None:
+    """Only the workers render: loading WeasyPrint was a third of the server's start-up."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, app.application, app.cli; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "'app.pdf'" in loaded
+    assert "weasyprint" not in loaded
 
 
 async def test_naive_creation_time_is_refused() -> None:
