@@ -24,7 +24,8 @@ from tenders import demo as tender_demo
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
+def run_on_platform(work: Callable[[Platform], Awaitable[T]]) -> T:
+    """``work`` on the platform the environment configures, with its database open."""
     settings = settings_from_env()
     platform = Platform(settings, clock_for(settings.clock_file))
 
@@ -100,7 +101,7 @@ def worker(once: bool, interval: float) -> None:
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("caretender").setLevel(logging.INFO)
-    report = _run(work)
+    report = run_on_platform(work)
     if report is not None:
         click.echo(f"Mail: {report.sent} sent, {report.deferred} to retry, {report.failed} failed.")
 
@@ -108,7 +109,7 @@ def worker(once: bool, interval: float) -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database's tables up to date."""
-    _run(_migrate)
+    run_on_platform(_migrate)
     click.echo("Database is up to date.")
 
 
@@ -124,7 +125,7 @@ def create_buyer(organisation: str, name: str, email: str, password: str) -> Non
         return await accounts.create_buyer(platform, organisation, name, email, password)
 
     try:
-        officer = _run(work)
+        officer = run_on_platform(work)
     except Invalid as error:
         for field, message in error.field_errors.items():
             click.echo(f"{field}: {message}", err=True)
@@ -134,7 +135,7 @@ def create_buyer(organisation: str, name: str, email: str, password: str) -> Non
     )
 
 
-async def _load_demo(platform: Platform) -> bool:
+async def load_demo(platform: Platform) -> bool:
     """Load the demo organisations unless they are there already."""
     await _migrate()
     officer = demo_data.COUNCIL_OFFICER
@@ -185,7 +186,7 @@ async def _load_demo(platform: Platform) -> bool:
 @main.command()
 def demo() -> None:
     """Migrate, load demo organisations and users, and print how to sign in."""
-    loaded = _run(_load_demo)
+    loaded = run_on_platform(load_demo)
     click.echo("Demo data loaded." if loaded else "Demo data was already loaded.")
     click.echo("")
     click.echo("Sign in with any of these (email / password):")
@@ -225,7 +226,7 @@ def audit_verify() -> None:
     async def work(platform: Platform) -> audit.Verification:
         return await audit.verify(platform)
 
-    result = _run(work)
+    result = run_on_platform(work)
     if not result.ok:
         click.echo(f"Audit log is NOT intact: {result.problem}.", err=True)
         if result.first_bad_seq is not None:

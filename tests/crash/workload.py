@@ -29,7 +29,7 @@ import httpx
 
 from app import accounts, demo_data
 from app.accounts import CurrentUser
-from app.cli import _load_demo, _run
+from app.cli import load_demo, run_on_platform
 from app.platform import Platform
 from app.tokens import Scope
 from evaluation import demo as evaluation_demo
@@ -66,7 +66,7 @@ def seed() -> None:
     scoring, moderated = (int(count) for count in sys.argv[1:3])
 
     async def work(platform: Platform) -> None:
-        assert await _load_demo(platform), "the database already holds the demo"
+        assert await load_demo(platform), "the database already holds the demo"
         officer = await _signed_in(platform, demo_data.COUNCIL_OFFICER)
         *evaluators, moderator = [
             await _signed_in(platform, person) for person in demo_data.COUNCIL_EVALUATORS
@@ -80,7 +80,7 @@ def seed() -> None:
                 platform, officer, evaluators, moderating_officer, providers
             )
 
-    _run(work)
+    run_on_platform(work)
 
 
 # The client ---------------------------------------------------------------------------
