@@ -142,8 +142,8 @@ class PanelMemberApi(Controller):
         "/",
         summary="List my panel seats",
         description="The lots on whose panels you sit, as evaluator or moderator, by tender "
-        "reference and lot number.",
-        responses=error_responses(401),
+        "reference and lot number. For the councils' users: 403 for a provider.",
+        responses=error_responses(401, 403),
     )
     async def seats(self, user: UserDep) -> list[PanelSeat]:
         return [_seat(seat) for seat in await panels.my_lots(user)]
