@@ -142,16 +142,22 @@ def html_for(
 
 
 async def pdf_of(html: str) -> bytes:
-    """The HTML (from ``html_for``) as PDF/A-3u, made in the worker processes."""
-    pool = executor()
-    _pool.in_flight += 1
-    try:
-        return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
-    except BrokenProcessPool:
-        _pool.discard(pool)
-        raise
-    finally:
-        _pool.in_flight -= 1
+    """The HTML (from ``html_for``) as PDF/A-3u, made in the worker processes. A pool
+    broken under the render (a worker killed, out of memory, or failing to start) is
+    replaced and the render made once more on the new one; raises ``BrokenProcessPool``
+    if that breaks too."""
+    for attempt in range(2):
+        pool = executor()
+        _pool.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
+        except BrokenProcessPool:
+            _pool.discard(pool)
+            if attempt:
+                raise
+        finally:
+            _pool.in_flight -= 1
+    raise AssertionError("unreachable")
 
 
 async def render_pdf(

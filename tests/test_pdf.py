@@ -213,15 +213,31 @@ async def test_a_burst_of_renders_never_starts_a_second_pool_beside_the_first(
     assert pdf._pool.renders == 1
 
 
-async def test_a_killed_worker_fails_one_render_and_the_next_gets_a_new_pool(
+async def test_a_render_on_a_pool_broken_by_a_killed_worker_is_made_on_a_new_pool(
     environment: Environment,
 ) -> None:
-    worker_pid = await asyncio.get_running_loop().run_in_executor(pdf.executor(), os.getpid)
+    """Found by the soak: a broken pool failed the render that found it broken (500)."""
+    broken = pdf.executor()
+    worker_pid = await asyncio.get_running_loop().run_in_executor(broken, os.getpid)
     os.kill(worker_pid, signal.SIGKILL)
 
-    with pytest.raises(BrokenProcessPool):
-        await render_receipt(environment)
     assert (await render_receipt(environment)).startswith(b"%PDF-")
+    assert pdf.executor() is not broken
+
+
+def _die(html: str) -> bytes:
+    """A render that kills its worker."""
+    os._exit(1)
+
+
+async def test_a_render_fails_when_the_new_pool_breaks_too(
+    environment: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf.shutdown()
+    monkeypatch.setattr(pdf, "write_pdf", _die)
+
+    with pytest.raises(BrokenProcessPool):
+        await pdf.pdf_of("<p>Never made</p>")
 
 
 #: A server in miniature: starts the pool, prints its workers' pids, then waits.
