@@ -72,6 +72,9 @@ def serve(host: str, port: int, workers: int) -> None:
         # Named, not "auto": without them uvicorn would quietly fall back to slower ones.
         http="httptools",
         loop="uvloop",
+        # A worker imports the whole app before it can answer uvicorn's health check; on a
+        # busy machine that took longer than the default 5 s, and uvicorn killed it.
+        timeout_worker_healthcheck=30,
     )
 
 
