@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -29,8 +28,15 @@ from tenders.tables import Bid, Tender
 from tests.app.test_uploads import multipart
 from tests.authz.table import API, TABLE, Route, status_in
 from tests.authz.worlds import Actor, State, World, build_worlds, people
-from tests.conftest import TABLES, bearer, csrf_token, sign_in
-from tests.tenders.test_sealed_routes import IMPLICIT_METHODS, MARKER, PRICE_SHOWN, UPLOAD
+from tests.conftest import TABLES
+from tests.tenders.test_sealed_routes import (
+    IMPLICIT_METHODS,
+    MARKER,
+    PRICE_SHOWN,
+    UPLOAD,
+    Session,
+    sessions,
+)
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 #: Path parameters that name no tender's object.
@@ -80,33 +86,6 @@ def classification_problems(app: Litestar) -> list[str]:
 
 def of_a_tender(route: Route) -> bool:
     return bool(set(PARAM.findall(route.path)) - UNTENDERED)
-
-
-@dataclass(frozen=True)
-class Session:
-    actor: Actor
-    client: httpx.AsyncClient
-    csrf: str
-
-
-async def sessions(
-    stack: AsyncExitStack, app: Litestar, users: Mapping[Actor, Any]
-) -> dict[Actor, Session]:
-    """A browser per actor, each from its own address, signed in now, with a bearer token
-    beside its cookie (pages read only the cookie, the API only the token)."""
-    found = {}
-    for n, actor in enumerate(Actor):
-        transport = httpx.ASGITransport(app=app, client=(f"192.0.2.{n + 1}", 40000))
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=transport, base_url="https://testserver")
-        )
-        if actor is Actor.VISITOR:
-            found[actor] = Session(actor, client, await csrf_token(client, "/sign-in"))
-            continue
-        client.headers.update(await bearer(client, users[actor].email))
-        await sign_in(client, users[actor].email)
-        found[actor] = Session(actor, client, await csrf_token(client, "/"))
-    return found
 
 
 async def fingerprint(world: World | None) -> list[Any]:
@@ -222,7 +201,7 @@ async def test_every_route_answers_every_user_in_every_state_as_the_table_says(
     untendered = [r for r in TABLE if not of_a_tender(r) and not r.ends_session]
     tendered = [r for r in TABLE if of_a_tender(r)]
     async with AsyncExitStack() as stack:
-        people_now = await sessions(stack, app, users)
+        people_now = await sessions(stack, app, users, Actor)
         for route, actor in ordered(untendered, None):
             await asker.ask(route, people_now[actor], None, None)
         for state, world in worlds.items():

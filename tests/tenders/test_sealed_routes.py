@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -643,22 +643,27 @@ async def reads_after(count: int) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Session:
-    actor: Actor
+    actor: Any
     client: httpx.AsyncClient
     csrf: str
 
 
 async def sessions(
-    stack: AsyncExitStack, app: Litestar, users: Mapping[Actor, CurrentUser]
-) -> dict[Actor, Session]:
-    """A browser per actor, signed in now, with a bearer token for the API beside its
-    cookie (pages read only the cookie, the API only the token)."""
+    stack: AsyncExitStack,
+    app: Litestar,
+    users: Mapping[Any, CurrentUser],
+    actors: Iterable[Any] = Actor,
+) -> dict[Any, Session]:
+    """A browser per actor, each from its own address, signed in now (an actor without a
+    user is a visitor), with a bearer token for the API beside its cookie (pages read only
+    the cookie, the API only the token)."""
     found = {}
-    for actor in Actor:
+    for n, actor in enumerate(actors):
+        transport = httpx.ASGITransport(app=app, client=(f"192.0.2.{n + 1}", 40000))
         client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")
+            httpx.AsyncClient(transport=transport, base_url="https://testserver")
         )
-        if actor is Actor.VISITOR:
+        if actor not in users:
             found[actor] = Session(actor, client, await csrf_token(client, "/sign-in"))
             continue
         client.headers.update(await bearer(client, users[actor].email))
