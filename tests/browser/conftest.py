@@ -289,8 +289,8 @@ def server_outbox(server: str, server_var_dir: Path) -> WrittenMail:
     return WrittenMail(server_var_dir)
 
 
-@pytest.fixture(scope="session")
-def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A real SMTP server (aiosmtpd) on a free port, and what it has received."""
     mailbox = Mailbox()
     port = _free_port()
@@ -300,6 +300,12 @@ def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as found:
+        yield found
 
 
 @pytest.fixture(scope="session")

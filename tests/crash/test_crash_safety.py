@@ -44,13 +44,12 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from aiosmtpd.controller import Controller
 
 from app.mail import ABANDONED_AFTER
 from tenders.sealing import file_digests
 from tests.bench.processes import caretender_command, clean_env, fresh_postgres_database
 from tests.bench.signin import free_port
-from tests.browser.conftest import CHEAP_ARGON2, Mailbox, ServerClock
+from tests.browser.conftest import CHEAP_ARGON2, ServerClock, smtp_server
 from tests.crash import workload
 from tests.crash.workload import AWARD, KINDS, SCORE, UPLOAD, Ledger, Trigger, Workload
 
@@ -429,18 +428,6 @@ def _waiting_in(pid: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def _smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
-
-
-@contextlib.contextmanager
 def _server_database(tmp_path: Path) -> Iterator[str]:
     """A database for the server alone: never the one the suite runs on."""
     if os.environ.get("CARETENDER_DATABASE_URL", "").startswith("postgresql"):
@@ -552,7 +539,7 @@ async def test_a_killed_server_leaves_nothing_partial_and_loses_nothing(tmp_path
     ledger = Ledger()
     work = Workload(rng, ledger)
 
-    with _server_database(tmp_path) as url, _smtp_server() as (mailbox, smtp_port):
+    with _server_database(tmp_path) as url, smtp_server() as (mailbox, smtp_port):
         env = clean_env(var_dir) | CHEAP_ARGON2
         env |= {
             "CARETENDER_DATABASE_URL": url,
