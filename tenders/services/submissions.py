@@ -4,7 +4,9 @@ sealed with its SHA-256 digest, a receipt; resubmission and withdrawal before th
 
 from __future__ import annotations
 
+import asyncio
 import re
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -37,6 +39,14 @@ from tenders.vocabulary import BidStatus, TenderStatus
 REQUEST_KEY_PATTERN = "^[A-Za-z0-9_-]{8,40}$"
 _REQUEST_KEY = re.compile(REQUEST_KEY_PATTERN)
 MAX_REASON = 2000
+#: Submissions one server process works on at once; the rest wait their turn in order.
+#: In a rush before a deadline, a hundred submissions begun together and interleaved
+#: would all finish late; taken in turn, each finishes as soon as it can (and the
+#: process gets through more of them a second).
+SUBMITTING_AT_ONCE = 8
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class NotReady(Invalid):
@@ -94,6 +104,15 @@ async def submit(
     """
     if not _REQUEST_KEY.fullmatch(request_key or ""):
         raise Invalid({"request_key": "The form could not be read. Go back and try again"})
+    # One semaphore per event loop: an asyncio primitive may only be awaited on one.
+    turn = _turns.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(SUBMITTING_AT_ONCE))
+    async with turn:
+        return await _submit(platform, actor, bid_id, request_key)
+
+
+async def _submit(
+    platform: Platform, actor: CurrentUser, bid_id: str | UUID, request_key: str
+) -> SubmissionView:
     bid = await own_bid(actor, bid_id)
     key = f"{bid.id}:{request_key}"
     if done := await _submitted_with(key):

@@ -26,7 +26,9 @@ timing is asserted. With ``--profile`` the submissions run under cProfile, which
 halves their rate: read the profile for where the time goes, not for the figures.
 
 With 100 calls always outstanding, the mean latency is 100 divided by the throughput
-(Little's law): p99 under 250 ms needs well over 400 submissions a second.
+(Little's law): p99 under 250 ms needs well over 400 submissions a second, and a tail
+close to the mean. ``submit()`` takes them ``SUBMITTING_AT_ONCE`` at a time, in turn:
+begun all together and interleaved, the first hundred would all finish late.
 """
 
 from __future__ import annotations

@@ -347,6 +347,42 @@ async def test_two_people_submitting_one_bid_at_once_leave_one_current_submissio
     }
 
 
+async def test_a_rush_of_submissions_is_taken_in_turns_and_every_one_is_received(
+    platform: Platform, officer: CurrentUser, tender: TenderView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Begun all together and interleaved, a rush would finish every submission late.
+    providers = [
+        await provider_user(platform, f"bids@rush-{n}.example", f"Rush {n} Care Ltd")
+        for n in range(3 * submissions.SUBMITTING_AT_ONCE)
+    ]
+    bid_ids = [await complete_bid(platform, p, tender, lots=1) for p in providers]
+    working, most = 0, 0
+    own_bid = bids.own_bid
+
+    async def counted(actor: CurrentUser, bid_id: str | UUID) -> bids.BidView:
+        nonlocal working, most
+        working += 1
+        most = max(most, working)
+        try:
+            await asyncio.sleep(0.01)  # long enough for every caller to have begun
+            return await own_bid(actor, bid_id)
+        finally:
+            working -= 1
+
+    monkeypatch.setattr(submissions, "own_bid", counted)
+    await warm_pool(len(providers))
+    outcomes = await asyncio.gather(
+        *(
+            submissions.submit(platform, p, bid_id, new_request_key())
+            for p, bid_id in zip(providers, bid_ids, strict=True)
+        )
+    )
+
+    assert most == submissions.SUBMITTING_AT_ONCE
+    assert {o.bid_id for o in outcomes} == set(bid_ids)
+    assert await Submission.count() == len(providers)
+
+
 # Withdrawing ----------------------------------------------------------------------------
 
 
