@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app import audit, database, mail
 from app.errors import Invalid, NotFound, NotPermitted, TooManyAttempts
+from app.paging import Page, page_number
 from app.passwords import password_problem
 from app.platform import Platform
 from app.tables import Organisation, RevokedSession, SignInAttempt, User
@@ -73,17 +74,6 @@ class UserSummary:
     name: str
     email: str
     role: Role
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[UserSummary]
-    number: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / PAGE_SIZE))
 
 
 _USER_COLUMNS = (
@@ -570,12 +560,14 @@ async def add_colleague(
     return UserSummary(user_id, name, email, Role(role))
 
 
-async def list_colleagues(platform: Platform, actor: CurrentUser, page: int = 1) -> Page:
+async def list_colleagues(
+    platform: Platform, actor: CurrentUser, page: int = 1
+) -> Page[UserSummary]:
     """The users of the caller's own organisation, by name. Raises ``NotPermitted``."""
     _require_colleague_manager(actor)
     scope = User.organisation == actor.organisation_id
     total = await User.count().where(scope)
-    number = min(max(1, page), max(1, math.ceil(total / PAGE_SIZE)))
+    number = page_number(page, total, PAGE_SIZE)
     rows = (
         await User.select(User.id, User.name, User.email, User.role)
         .where(scope)
@@ -584,7 +576,7 @@ async def list_colleagues(platform: Platform, actor: CurrentUser, page: int = 1)
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     )
-    return Page([_summary(row) for row in rows], number, total)
+    return Page([_summary(row) for row in rows], number, total, PAGE_SIZE)
 
 
 def _summary(row: Mapping[str, Any]) -> UserSummary:

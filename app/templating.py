@@ -9,6 +9,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from app.clock import LONDON
+from app.paging import page_links
 from app.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -45,6 +46,7 @@ def make_environment() -> Environment:
     )
     environment.filters["london_time"] = london_time
     environment.filters["utc_time"] = utc_time
+    environment.globals["page_links"] = page_links
     return environment
 
 

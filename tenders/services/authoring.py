@@ -17,6 +17,7 @@ from uuid import UUID
 from app import database
 from app.accounts import CurrentUser
 from app.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
+from app.paging import Page, page_number
 from app.platform import Platform
 from app.validation import clean, london_datetime, pence, whole_number
 from app.vocabulary import AuditAction
@@ -695,24 +696,15 @@ class TenderSummary:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class TenderPage:
-    items: list[TenderSummary]
-    number: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // OWN_PAGE_SIZE))
-
-
-async def list_own_tenders(platform: Platform, actor: CurrentUser, page: int = 1) -> TenderPage:
+async def list_own_tenders(
+    platform: Platform, actor: CurrentUser, page: int = 1
+) -> Page[TenderSummary]:
     """The officer's council's tenders of every status, newest first, 20 a page, with the
     status as of now. Raises ``NotPermitted``."""
     _require_officer(actor)
     mine = Tender.buyer == actor.organisation_id
     total = await Tender.count().where(mine)
-    number = min(max(1, page), max(1, -(-total // OWN_PAGE_SIZE)))
+    number = page_number(page, total, OWN_PAGE_SIZE)
     rows = (
         await Tender.select(
             Tender.id,
@@ -728,7 +720,7 @@ async def list_own_tenders(platform: Platform, actor: CurrentUser, page: int = 1
         .offset((number - 1) * OWN_PAGE_SIZE)
     )
     now = platform.clock.now()
-    return TenderPage(
+    return Page(
         items=[
             TenderSummary(
                 id=as_uuid(row["id"]),
@@ -744,4 +736,5 @@ async def list_own_tenders(platform: Platform, actor: CurrentUser, page: int = 1
         ],
         number=number,
         total=total,
+        size=OWN_PAGE_SIZE,
     )

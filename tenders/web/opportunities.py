@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from app.dependencies import PLATFORM, PlatformDep
 from app.errors import Invalid
+from app.paging import page_links
 from app.sessions import current_session
 from app.templating import make_environment
 from app.web_support import form_errors, render
@@ -102,18 +103,6 @@ def _kept_filter_fields(search: OpportunitySearch, councils: tuple[Council, ...]
         chosen=search.chosen(),
         councils=councils,
     )
-
-
-def page_links(number: int, pages: int) -> list[int | None]:
-    """The page numbers a pagination shows: the first, the last, and those next to the
-    current one, with ``None`` for each gap between them."""
-    links: list[int | None] = []
-    for candidate in range(1, pages + 1):
-        if candidate in (1, pages) or abs(candidate - number) <= 1:
-            links.append(candidate)
-        elif links[-1] is not None:
-            links.append(None)
-    return links
 
 
 _PAGINATION = _environment.from_string(

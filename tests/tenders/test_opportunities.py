@@ -3,7 +3,6 @@ ones out of the open list from the instant of their deadline; every filter narro
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 from types import SimpleNamespace
@@ -11,15 +10,12 @@ from uuid import UUID, uuid4
 
 import lxml.html
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from app.errors import Invalid, NotFound
 from tenders.services import opportunities
 from tenders.services.authoring import own_tender
 from tenders.tables import Lot, Tender
 from tenders.vocabulary import TenderStatus
-from tenders.web.opportunities import page_links
 from tests.conftest import START, buyer_officer, html, provider_user, sign_in, title
 from tests.tenders.factories import DEADLINE, draft_tender, published_tender
 
@@ -564,20 +560,3 @@ def test_folding_never_splits_a_character():
     parts = folded.split("\r\n ")
     assert all(len(part.encode()) <= 75 - (i > 0) for i, part in enumerate(parts))
     assert "".join(parts) == line
-
-
-@given(pages=st.integers(1, 60), data=st.data())
-def test_page_links_show_both_ends_the_neighbours_and_one_gap_for_each_jump(
-    pages: int, data: st.DataObject
-) -> None:
-    number = data.draw(st.integers(1, pages))
-    links = page_links(number, pages)
-    shown = [link for link in links if link is not None]
-    assert shown == sorted(set(shown))
-    assert {1, pages, number} <= set(shown)
-    assert {n for n in (number - 1, number + 1) if 1 <= n <= pages} <= set(shown)
-    for before, after in itertools.pairwise(links):
-        assert before is not None or after is not None, "two gaps in a row"
-        if before is not None and after is not None:
-            assert after == before + 1, "a jump without a gap"
-    assert page_links(5, 10) == [1, None, 4, 5, 6, None, 10]
