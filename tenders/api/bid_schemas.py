@@ -152,6 +152,13 @@ class BidSummary(msgspec.Struct):
     changed_since_submission: bool
 
 
+class BidPage(msgspec.Struct):
+    items: list[BidSummary]
+    page: int
+    pages: int
+    total: int
+
+
 class SubmissionReceipt(msgspec.Struct):
     id: UUID
     bid_id: UUID

@@ -22,7 +22,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import Stream
 
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
@@ -36,6 +36,7 @@ from tenders.api.bid_schemas import (
     REQUEST_KEY_PATTERN,
     AnswerSave,
     BidDetail,
+    BidPage,
     BidProblem,
     BidSummary,
     EditConflictError,
@@ -52,7 +53,14 @@ from tenders.api.bid_schemas import (
 )
 from tenders.bid_rules import price_advice
 from tenders.services import bids, submissions
-from tenders.services.bids import AnswerEntry, BidView, EvidenceView, PriceEntry, SubmissionView
+from tenders.services.bids import (
+    AnswerEntry,
+    BidLine,
+    BidView,
+    EvidenceView,
+    PriceEntry,
+    SubmissionView,
+)
 from tenders.services.submissions import Receipt
 
 # Shapes from the services' views --------------------------------------------------------
@@ -153,19 +161,18 @@ def _bid(bid: BidView, now: datetime) -> BidDetail:
     )
 
 
-def _summary(bid: BidView, now: datetime) -> BidSummary:
-    current = bid.current_submission
-    deadline = bid.tender.submission_deadline
+def _summary(bid: BidLine, now: datetime) -> BidSummary:
+    deadline = bid.submission_deadline
     return BidSummary(
         id=bid.id,
-        tender_id=bid.tender.id,
-        tender_title=bid.tender.title,
+        tender_id=bid.tender_id,
+        tender_title=bid.tender_title,
         submission_deadline=_utc(deadline) if deadline else None,
         status=str(bid.status),
         open=bid.open(now),
         lot_ids=list(bid.lot_ids),
         changed_at=_utc(bid.changed_at),
-        current_submission_id=current.id if current else None,
+        current_submission_id=bid.current_submission_id,
         changed_since_submission=bid.changed_since_submission,
     )
 
@@ -269,12 +276,21 @@ class BidApi(Controller):
     @get(
         "/bids",
         summary="List the organisation's bids",
-        description="The provider organisation's bids, the latest change first (providers only).",
+        description="The provider organisation's bids, the latest change first, 20 a page "
+        "(providers only). A page past the last gives the last.",
         responses=error_responses(401, 403),
     )
-    async def list_bids(self, platform: PlatformDep, user: UserDep) -> list[BidSummary]:
+    async def list_bids(
+        self, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1
+    ) -> BidPage:
         now = platform.clock.now()
-        return [_summary(bid, now) for bid in await bids.my_bids(user)]
+        listing = await bids.my_bids(user, page)
+        return BidPage(
+            items=[_summary(bid, now) for bid in listing.items],
+            page=listing.number,
+            pages=listing.pages,
+            total=listing.total,
+        )
 
     @get(
         "/bids/{bid_id:str}",

@@ -22,11 +22,13 @@ from app import audit, database
 from app.accounts import CurrentUser
 from app.errors import Conflict, DeadlinePassed, Invalid, NotFound, NotPermitted
 from app.files import StoredFile, size_text
+from app.paging import Page, page_number
 from app.platform import Platform
 from app.templating import london_time
 from app.validation import clean, pence
 from app.vocabulary import AuditAction
 from tenders.bid_rules import Answered, Problem, bid_problems, lots_problem
+from tenders.lifecycle import effective_status
 from tenders.services.views import LotView, TenderView, as_uuid, load_tender
 from tenders.tables import Answer, Bid, BidPrice, Evidence, Submission
 from tenders.vocabulary import BidStatus, Declaration, QuestionKind, TenderStatus
@@ -401,17 +403,75 @@ async def bid_for_tender(actor: CurrentUser, tender_id: UUID) -> BidView | None:
     return await own_bid(actor, row[0]["id"]) if row else None
 
 
-async def my_bids(actor: CurrentUser) -> list[BidView]:
-    """The organisation's bids, the latest change first."""
+@dataclass(frozen=True)
+class BidLine:
+    """A bid as the organisation's list of bids shows it."""
+
+    id: UUID
+    tender_id: UUID
+    tender_title: str
+    tender_reference: str
+    buyer_name: str
+    tender_status: TenderStatus
+    submission_deadline: datetime | None
+    status: BidStatus
+    lot_ids: tuple[UUID, ...]
+    changed_at: datetime
+    current_submission_id: UUID | None
+    current_received_at: datetime | None
+
+    def open(self, now: datetime) -> bool:
+        status = effective_status(self.tender_status, self.submission_deadline, now)
+        return status is TenderStatus.PUBLISHED
+
+    @property
+    def changed_since_submission(self) -> bool:
+        received = self.current_received_at
+        return received is not None and self.changed_at > received
+
+
+BIDS_PAGE_SIZE = 20
+# One query a page, however many bids: the list needs none of their content.
+_BID_LINES_SQL = (
+    "SELECT bid.id, bid.status, bid.lots, bid.changed_at, tender.id AS tender_id,"
+    " tender.title AS tender_title, tender.reference AS tender_reference,"
+    " tender.status AS tender_status, tender.submission_deadline,"
+    " buyer.name AS buyer_name, submission.id AS submission_id, submission.received_at"
+    " FROM bid JOIN tender ON tender.id = bid.tender"
+    " JOIN organisation AS buyer ON buyer.id = tender.buyer"
+    " LEFT JOIN submission ON submission.bid = bid.id"
+    " AND submission.superseded_at IS NULL AND submission.withdrawn_at IS NULL"
+    " WHERE bid.organisation = {} ORDER BY bid.updated_at DESC, bid.id LIMIT {} OFFSET {}"
+)
+
+
+async def my_bids(actor: CurrentUser, page: int = 1) -> Page[BidLine]:
+    """The organisation's bids, the latest change first, ``BIDS_PAGE_SIZE`` a page.
+    Raises ``NotPermitted`` for a council's user."""
     _require_provider(actor)
-    rows = (
-        await Bid.select(Bid.id)
-        .where(Bid.organisation == actor.organisation_id)
-        .order_by(Bid.updated_at, ascending=False)
+    total = await Bid.count().where(Bid.organisation == actor.organisation_id)
+    number = page_number(page, total, BIDS_PAGE_SIZE)
+    rows = await database.fetch(
+        _BID_LINES_SQL, actor.organisation_id, BIDS_PAGE_SIZE, (number - 1) * BIDS_PAGE_SIZE
     )
-    async with database.engine().transaction():
-        bids = [await load_bid(as_uuid(row["id"])) for row in rows]
-    return [bid for bid in bids if bid is not None]
+    lines = [
+        BidLine(
+            id=as_uuid(row["id"]),
+            tender_id=as_uuid(row["tender_id"]),
+            tender_title=row["tender_title"],
+            tender_reference=row["tender_reference"],
+            buyer_name=row["buyer_name"],
+            tender_status=TenderStatus(row["tender_status"]),
+            submission_deadline=row["submission_deadline"],
+            status=BidStatus(row["status"]),
+            lot_ids=parse_lot_ids(row["lots"]),
+            changed_at=row["changed_at"],
+            current_submission_id=as_uuid(row["submission_id"]) if row["submission_id"] else None,
+            current_received_at=row["received_at"],
+        )
+        for row in rows
+    ]
+    return Page(lines, number, total, BIDS_PAGE_SIZE)
 
 
 async def choose_lots(

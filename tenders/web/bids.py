@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream, Template
 
 from app.accounts import CurrentUser
@@ -422,11 +422,13 @@ class BidPages(Controller):
     exception_handlers = {DeadlinePassed: closed_page}
 
     @get("/")
-    async def my_bids(self, request: Request, platform: PlatformDep, user: UserDep) -> Template:
+    async def my_bids(
+        self, request: Request, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1
+    ) -> Template:
         return render(
             request,
             "bids/list.html",
-            {"bids": await bids.my_bids(user), "now": platform.clock.now()},
+            {"listing": await bids.my_bids(user, page), "now": platform.clock.now()},
         )
 
     @get("/{bid_id:str}")

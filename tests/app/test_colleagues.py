@@ -530,7 +530,7 @@ async def test_a_provider_adds_a_colleague_who_signs_in_and_sees_the_organisatio
     their_bids = await other_client.get("/bids")
     assert html(their_bids).xpath(f'//a[@href="/bids/{bid_id}"]')
     sam = await signed_in_as(platform, SAM["email"], SAM["password"])
-    assert [bid.id for bid in await bids.my_bids(sam)] == [bid_id]
+    assert [bid.id for bid in (await bids.my_bids(sam)).items] == [bid_id]
 
 
 async def test_two_colleagues_at_a_provider_reach_the_same_bid(

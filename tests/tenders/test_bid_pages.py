@@ -327,6 +327,32 @@ async def test_your_bids_starts_empty_and_is_in_the_providers_menu(client, platf
     assert html(page).xpath('//nav//a[@href="/bids"][contains(., "Your bids")]')
 
 
+async def test_your_bids_come_a_page_at_a_time(client, platform, clock, monkeypatch):
+    monkeypatch.setattr(bids, "BIDS_PAGE_SIZE", 1)
+    officer = await buyer_officer(platform)
+    provider = await provider_user(platform)
+    older, newer = [
+        await published_tender(platform, officer, lots=1, title=f"Overnight support {n}")
+        for n in (1, 2)
+    ]
+    await bids.start_bid(platform, provider, older.id)
+    clock.instant += timedelta(minutes=1)
+    await bids.start_bid(platform, provider, newer.id)
+    await sign_in(client, PROVIDER)
+
+    first = await client.get("/bids")
+    assert "2 bids, the latest change first" in text(first)
+    [row] = html(first).xpath('//*[@data-testid="bid-row"]')
+    assert newer.title in row.text_content()
+    nav = html(first).xpath('//nav[@aria-label="Pages of your bids"]')
+    assert nav
+    assert nav[0].xpath('.//a[@href="?page=2"]')
+    second = await client.get("/bids?page=2")
+    [row] = html(second).xpath('//*[@data-testid="bid-row"]')
+    assert older.title in row.text_content()
+    assert html(second).xpath('//*[contains(@class, "govuk-pagination__prev")]//a[@href="?page=1"]')
+
+
 async def test_a_closed_tender_offers_no_bid_button(client, platform, clock):
     tender, _ = await tender_and_provider(client, platform)
     clock.instant = DEADLINE

@@ -29,7 +29,7 @@ from tenders.services.views import QuestionView, TenderView
 from tenders.tables import Answer, Bid, BidPrice, Evidence, Tender
 from tenders.vocabulary import BidStatus, Declaration, QuestionKind
 from tests.conftest import buyer_officer, evaluator, provider_colleague, provider_user
-from tests.tenders.bid_factories import ANSWER, complete_bid
+from tests.tenders.bid_factories import ANSWER, complete_bid, submitted_bid
 from tests.tenders.factories import DEADLINE, draft_tender, published_tender
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
@@ -1041,11 +1041,59 @@ async def test_a_providers_bids_list_shows_only_its_own(
     mine = await bids.start_bid(platform, provider, tender.id)
     await bids.start_bid(platform, other, tender.id)
 
-    assert [bid.id for bid in await bids.my_bids(provider)] == [mine]
+    assert [bid.id for bid in (await bids.my_bids(provider)).items] == [mine]
     assert (await bids.bid_for_tender(provider, tender.id)).id == mine  # type: ignore[union-attr]
     assert await bids.bid_for_tender(officer, tender.id) is None
     with pytest.raises(NotPermitted):
         await bids.my_bids(officer)
+
+
+async def test_the_bids_list_comes_a_page_at_a_time_the_latest_change_first(
+    platform: Platform,
+    clock: FixedClock,
+    officer: CurrentUser,
+    provider: CurrentUser,
+    tender: TenderView,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bids, "BIDS_PAGE_SIZE", 2)
+    second, third = [
+        await published_tender(platform, officer, lots=1, title=f"Overnight support {n}")
+        for n in (2, 3)
+    ]
+    submitted, receipt = await submitted_bid(platform, provider, tender, lots=1)
+    clock.instant += timedelta(minutes=1)
+    started = await bids.start_bid(platform, provider, second.id)
+    clock.instant += timedelta(minutes=1)
+    latest = await bids.start_bid(platform, provider, third.id)
+
+    first_page = await bids.my_bids(provider)
+    assert [line.id for line in first_page.items] == [latest, started]
+    assert (first_page.number, first_page.pages, first_page.total) == (1, 2, 3)
+    [line] = (await bids.my_bids(provider, 2)).items
+    assert (line.id, line.tender_id, line.tender_title) == (submitted, tender.id, tender.title)
+    assert (line.buyer_name, line.tender_reference) == (tender.buyer_name, tender.reference)
+    assert line.status is BidStatus.SUBMITTED
+    assert line.lot_ids == (tender.lots[0].id,)
+    assert line.current_submission_id == receipt.id
+    assert not line.changed_since_submission
+    assert line.open(clock.now())
+    assert not line.open(DEADLINE)
+    assert (await bids.my_bids(provider, 99)).number == 2  # past the last: the last
+    assert (await bids.my_bids(provider, -1)).number == 1
+
+    # A change after submitting brings the bid to the top, marked as changed since.
+    clock.instant += timedelta(minutes=1)
+    await bids.save_answers(
+        platform,
+        provider,
+        submitted,
+        tender.lots[0].id,
+        [AnswerEntry(scale_question(tender).id, ANSWER + " Updated.", None, 1)],
+    )
+    [top, _] = (await bids.my_bids(provider)).items
+    assert top.id == submitted
+    assert top.changed_since_submission
 
 
 # Nothing changes once the deadline passes ---------------------------------------------------

@@ -84,7 +84,7 @@ async def test_a_provider_drafts_submits_resubmits_and_withdraws_a_bid_through_t
     assert bid["submission_deadline"] == "2026-12-11T12:00:00Z"
     assert {p["field"] for p in bid["problems"]} == {"lots"}
     base = f"{API}/bids/{bid['id']}"
-    listed = (await client.get(f"{API}/bids", headers=headers)).json()
+    listed = (await client.get(f"{API}/bids", headers=headers)).json()["items"]
     assert [entry["id"] for entry in listed] == [bid["id"]]
 
     chosen = await client.put(
@@ -215,6 +215,38 @@ async def test_a_provider_drafts_submits_resubmits_and_withdraws_a_bid_through_t
 # Who may reach a bid ----------------------------------------------------------------------
 
 
+async def test_the_organisations_bids_come_a_page_at_a_time(client, platform, monkeypatch):
+    monkeypatch.setattr(bids, "BIDS_PAGE_SIZE", 1)
+    officer = await buyer_officer(platform)
+    provider, headers = await _provider(client, platform)
+    first, second = [
+        await published_tender(platform, officer, lots=1, title=f"Overnight support {n}")
+        for n in (1, 2)
+    ]
+    bid_id, submission = await submitted_bid(platform, provider, first)
+    platform.clock.instant += timedelta(minutes=1)
+    started = await bids.start_bid(platform, provider, second.id)
+
+    top = await client.get(f"{API}/bids", headers=headers)
+    assert top.status_code == 200
+    assert {key: top.json()[key] for key in ("page", "pages", "total")} == {
+        "page": 1,
+        "pages": 2,
+        "total": 2,
+    }
+    assert [item["id"] for item in top.json()["items"]] == [str(started)]
+    last = (await client.get(f"{API}/bids?page=5", headers=headers)).json()
+    assert last["page"] == 2
+    [item] = last["items"]
+    assert item["id"] == str(bid_id)
+    assert item["tender_title"] == first.title
+    assert item["status"] == "submitted"
+    assert item["open"] is True
+    assert item["current_submission_id"] == str(submission.id)
+    assert item["changed_since_submission"] is False
+    assert item["lot_ids"] == [str(first.lots[0].id)]
+
+
 async def test_nobody_outside_the_bidding_organisation_can_reach_a_bid(client, platform):
     officer = await buyer_officer(platform)
     tender = await published_tender(platform, officer, lots=1)
@@ -267,7 +299,7 @@ async def test_nobody_outside_the_bidding_organisation_can_reach_a_bid(client, p
             headers=headers,
         )
         assert upload.status_code == 404, (who, upload.text)
-    assert (await client.get(f"{API}/bids", headers=rival)).json() == []
+    assert (await client.get(f"{API}/bids", headers=rival)).json()["items"] == []
     assert (await client.get(f"{API}/bids", headers=council)).status_code == 403
     for method, url, body in calls:
         response = await client.request(method, url, json=body)
