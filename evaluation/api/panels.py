@@ -10,7 +10,7 @@ not found.
 from __future__ import annotations
 
 from litestar import Controller, get, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
@@ -24,6 +24,7 @@ from evaluation.api.schemas import (
     PanelMember,
     PanelRequest,
     PanelSeat,
+    PanelSeatPage,
     bidder,
     renamed,
     utc,
@@ -141,12 +142,20 @@ class PanelMemberApi(Controller):
     @get(
         "/",
         summary="List my panel seats",
-        description="The lots on whose panels you sit, as evaluator or moderator, by tender "
-        "reference and lot number. For the councils' users: 403 for a provider.",
-        responses=error_responses(401, 403),
+        description="The lots on whose panels you sit, as evaluator or moderator, 20 a page: "
+        "those of tenders not yet awarded or cancelled first, then by tender reference and "
+        "lot number. A page past the last gives the last. For the councils' users: 403 for "
+        "a provider.",
+        responses=error_responses(*SIGNED_IN_ERRORS),
     )
-    async def seats(self, user: UserDep) -> list[PanelSeat]:
-        return [_seat(seat) for seat in await panels.my_lots(user)]
+    async def seats(self, user: UserDep, page: FromQuery[int] = 1) -> PanelSeatPage:
+        listing = await panels.my_lots(user, page)
+        return PanelSeatPage(
+            items=[_seat(seat) for seat in listing.items],
+            page=listing.number,
+            pages=listing.pages,
+            total=listing.total,
+        )
 
     @get(
         "/{tender_id:str}/lots/{lot_id:str}/bidders",

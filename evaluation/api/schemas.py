@@ -207,6 +207,13 @@ class PanelSeat(msgspec.Struct):
     role: PanelRole
 
 
+class PanelSeatPage(msgspec.Struct):
+    items: list[PanelSeat]
+    page: int
+    pages: int
+    total: int
+
+
 class BidderOut(msgspec.Struct):
     """A bid for the lot, as its submission that counts."""
 

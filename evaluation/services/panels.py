@@ -24,6 +24,7 @@ from uuid import UUID, uuid4
 from app import database
 from app.accounts import CurrentUser
 from app.errors import Invalid, InvalidTransition, NotFound, NotPermitted
+from app.paging import Page, page_number
 from app.platform import Platform
 from app.tables import User
 from app.templating import london_time
@@ -381,18 +382,34 @@ async def panel(officer: CurrentUser, tender_id: str | UUID) -> list[LotPanel]:
     return await _lot_panels(tender, [lot.id for lot in tender.lots])
 
 
-async def my_lots(actor: CurrentUser) -> list[Seat]:
-    """The lots on whose panels the actor sits, by tender reference and lot number."""
-    rows = await PanelMember.select(
-        PanelMember.tender.id.as_alias("tender_id"),
-        PanelMember.tender.title.as_alias("tender_title"),
-        PanelMember.tender.reference.as_alias("tender_reference"),
-        PanelMember.tender.status.as_alias("tender_status"),
-        PanelMember.lot.id.as_alias("lot_id"),
-        PanelMember.lot.number.as_alias("lot_number"),
-        PanelMember.lot.name.as_alias("lot_name"),
-        PanelMember.role,
-    ).where(PanelMember.user == actor.id)
+SEATS_PAGE_SIZE = 20
+# The seats whose work may not be over first: a panel's work ends when its tender is
+# awarded or cancelled.
+_SEATS_SQL = (
+    "SELECT tender.id AS tender_id, tender.title AS tender_title,"
+    " tender.reference AS tender_reference, tender.status AS tender_status,"
+    " lot.id AS lot_id, lot.number AS lot_number, lot.name AS lot_name, panel_member.role"
+    " FROM panel_member JOIN tender ON tender.id = panel_member.tender"
+    " JOIN lot ON lot.id = panel_member.lot"
+    ' WHERE panel_member."user" = {}'
+    " ORDER BY CASE WHEN tender.status IN ({}, {}) THEN 1 ELSE 0 END,"
+    " tender.reference, tender.id, lot.number LIMIT {} OFFSET {}"
+)
+
+
+async def my_lots(actor: CurrentUser, page: int = 1) -> Page[Seat]:
+    """The lots on whose panels the actor sits, ``SEATS_PAGE_SIZE`` a page: those of
+    tenders not yet awarded or cancelled first, then by tender reference and lot number."""
+    total = await PanelMember.count().where(PanelMember.user == actor.id)
+    number = page_number(page, total, SEATS_PAGE_SIZE)
+    rows = await database.fetch(
+        _SEATS_SQL,
+        actor.id,
+        TenderStatus.AWARDED.value,
+        TenderStatus.CANCELLED.value,
+        SEATS_PAGE_SIZE,
+        (number - 1) * SEATS_PAGE_SIZE,
+    )
     seats = [
         Seat(
             as_uuid(row["tender_id"]),
@@ -406,7 +423,7 @@ async def my_lots(actor: CurrentUser) -> list[Seat]:
         )
         for row in rows
     ]
-    return sorted(seats, key=lambda s: (s.tender_reference, str(s.tender_id), s.lot_number))
+    return Page(seats, number, total, SEATS_PAGE_SIZE)
 
 
 # Bidders and conflicts of interest ----------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream, Template
 
 from app.accounts import CurrentUser
@@ -256,9 +256,12 @@ class EvaluationPages(Controller):
     dependencies = {"platform": PLATFORM, "user": USER}
 
     @get("/")
-    async def evaluations(self, request: Request, user: UserDep) -> Template:
+    async def evaluations(
+        self, request: Request, user: UserDep, page: FromQuery[int] = 1
+    ) -> Template:
+        listing = await panels.my_lots(user, page)
         seats = []
-        for seat in await panels.my_lots(user):
+        for seat in listing.items:
             state = await _lot_state(user, seat.tender_id, seat.lot_id)
             seats.append(
                 {
@@ -267,7 +270,11 @@ class EvaluationPages(Controller):
                     "href": _lot_path(seat.tender_id, seat.lot_id),
                 }
             )
-        return render(request, "evaluation/scoring/evaluations.html", {"seats": seats})
+        return render(
+            request,
+            "evaluation/scoring/evaluations.html",
+            {"seats": seats, "listing": listing},
+        )
 
     @get("/{tender_id:str}/lots/{lot_id:str}")
     async def lot(

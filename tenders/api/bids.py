@@ -278,7 +278,7 @@ class BidApi(Controller):
         summary="List the organisation's bids",
         description="The provider organisation's bids, the latest change first, 20 a page "
         "(providers only). A page past the last gives the last.",
-        responses=error_responses(401, 403),
+        responses=error_responses(*SIGNED_IN_ERRORS),
     )
     async def list_bids(
         self, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1

@@ -289,10 +289,8 @@ class Workload:
         for person in EVALUATORS:
             who = person.email
             me = await self.call("me", who, "GET", "/api/v1/me", (200,))
-            listed = await self.call("seats", who, "GET", "/api/v1/evaluations", (200,))
             assert me is not None
-            assert listed is not None
-            for seat in listed.json():
+            for seat in await self._every_seat(who):
                 if seat["role"] != "evaluator" or seat["tender_status"] != "opened":
                     continue
                 url = f"/api/v1/evaluations/{seat['tender_id']}/lots/{seat['lot_id']}/scores"
@@ -308,6 +306,19 @@ class Workload:
                         [(q["id"], q["kind"]) for q in sheet.json()["questions"]],
                     )
                 )
+
+    async def _every_seat(self, who: str) -> list[dict]:
+        """The evaluator's seats from every page of the list."""
+        seats: list[dict] = []
+        page, pages = 1, 1
+        while page <= pages:
+            url = f"/api/v1/evaluations?page={page}"
+            listed = await self.call("seats", who, "GET", url, (200,))
+            assert listed is not None
+            seats += listed.json()["items"]
+            pages = listed.json()["pages"]
+            page += 1
+        return seats
 
     # The kinds of work ------------------------------------------------------------------
 

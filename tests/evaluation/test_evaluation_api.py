@@ -111,7 +111,7 @@ async def test_a_lot_is_evaluated_from_panel_to_results_through_the_api(
     }
     [panel] = (await client.get(f"{tender_url}/panels", headers=officer_h)).json()
     assert panel == assigned.json()
-    seats = (await client.get(f"{API}/evaluations", headers=mo_h)).json()
+    seats = (await client.get(f"{API}/evaluations", headers=mo_h)).json()["items"]
     assert [(s["tender_id"], s["lot_id"], s["role"]) for s in seats] == [
         (str(tender.id), str(lot.id), "moderator")
     ]
@@ -361,7 +361,7 @@ async def test_a_lot_is_not_found_for_providers_and_other_councils_and_panels_re
         scored = await put_scores(client, headers, setup, bid, marks_for(setup.questions, 3, "x"))
         assert scored.status_code == 404
     assert (await client.get(f"{API}/evaluations", headers=provider_h)).status_code == 403
-    assert (await client.get(f"{API}/evaluations", headers=stranger_h)).json() == []
+    assert (await client.get(f"{API}/evaluations", headers=stranger_h)).json()["items"] == []
     assert await reads_of(bid) == 0
 
 

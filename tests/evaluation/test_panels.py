@@ -28,6 +28,7 @@ from evaluation.vocabulary import Clearance, PanelRole
 from tenders.services import addenda, bids, opening, submissions
 from tenders.services.opening import SEALED
 from tenders.services.views import TenderView
+from tenders.vocabulary import TenderStatus
 from tests.conftest import buyer_officer, provider_user
 from tests.evaluation.factories import colleague, open_tender
 from tests.tenders.bid_factories import submitted_bid
@@ -387,7 +388,7 @@ async def test_a_member_sees_the_lots_where_they_sit(
     seated: None,
 ) -> None:
     first, second = tender.lots
-    [seat] = await panels.my_lots(mo)
+    [seat] = (await panels.my_lots(mo)).items
     assert seat == panels.Seat(
         tender.id,
         tender.title,
@@ -398,13 +399,49 @@ async def test_a_member_sees_the_lots_where_they_sit(
         first.name,
         PanelRole.MODERATOR,
     )
-    assert [(s.lot_id, s.role) for s in await panels.my_lots(amy)] == [
+    assert [(s.lot_id, s.role) for s in (await panels.my_lots(amy)).items] == [
         (first.id, PanelRole.EVALUATOR)
     ]
-    assert [(s.lot_id, s.role) for s in await panels.my_lots(ben)] == [
+    assert [(s.lot_id, s.role) for s in (await panels.my_lots(ben)).items] == [
         (second.id, PanelRole.EVALUATOR)
     ]
-    assert await panels.my_lots(officer) == []
+    assert (await panels.my_lots(officer)).items == []
+
+
+async def test_a_members_seats_come_a_page_at_a_time_the_work_still_to_do_first(
+    platform: Platform,
+    officer: CurrentUser,
+    tender: TenderView,
+    amy: CurrentUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(panels, "SEATS_PAGE_SIZE", 3)
+    later = await published_tender(platform, officer, lots=2, title="Overnight support")
+    for each in (tender, later):
+        for lot in each.lots:
+            await panels.assign(
+                platform, officer, each.id, lot.id, evaluators=[amy.id], moderator=None
+            )
+    seats = [seat for page in (1, 2) for seat in (await panels.my_lots(amy, page)).items]
+    by_reference = sorted((tender, later), key=lambda t: (t.reference, str(t.id)))
+    assert [(s.tender_id, s.lot_number) for s in seats] == [
+        (each.id, lot.number) for each in by_reference for lot in each.lots
+    ]
+
+    # Once a tender is cancelled, its seats follow those with work still to do.
+    await addenda.cancel_tender(platform, officer, str(tender.id), {"reason": "Funding withdrawn"})
+    first = await panels.my_lots(amy)
+    assert (first.number, first.pages, first.total) == (1, 2, 4)
+    assert [(s.tender_id, s.lot_number) for s in first.items] == [
+        (later.id, 1),
+        (later.id, 2),
+        (tender.id, 1),
+    ]
+    last = await panels.my_lots(amy, 7)  # past the last: the last
+    assert last.number == 2
+    assert [(s.tender_id, s.lot_number, s.tender_status) for s in last.items] == [
+        (tender.id, 2, TenderStatus.CANCELLED)
+    ]
 
 
 # Bidders --------------------------------------------------------------------------------------

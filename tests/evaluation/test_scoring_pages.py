@@ -13,6 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 import httpx
+import pytest
 
 from app.clock import FixedClock
 from app.platform import Platform
@@ -25,6 +26,7 @@ from tenders.services import bids, submissions
 from tenders.vocabulary import QuestionKind
 from tests.app.test_files import pdf_bytes
 from tests.conftest import (
+    START,
     assert_form_refused,
     buyer_officer,
     flash,
@@ -161,6 +163,38 @@ async def test_your_evaluations_lists_each_lot_with_the_role_and_what_to_do_next
     async with browser(client, setup.providers[0].email) as provider:
         # Refused by role: a provider sits on no council's panel.
         assert (await provider.get("/evaluations")).status_code == 403
+
+
+async def test_your_evaluations_come_a_page_at_a_time(
+    client: httpx.AsyncClient,
+    platform: Platform,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(panels, "SEATS_PAGE_SIZE", 1)
+    setup = await evaluation(platform, clock)
+    amy = setup.evaluators[0]
+    evaluating, clock.instant = clock.instant, START  # published before the first closed
+    other = await published_tender(platform, setup.officer, lots=1, title="Overnight support")
+    clock.instant = evaluating
+    await panels.assign(
+        platform, setup.officer, other.id, other.lots[0].id, evaluators=[amy.id], moderator=None
+    )
+    first_tender, second_tender = sorted(
+        (setup.tender, other), key=lambda t: (t.reference, str(t.id))
+    )
+
+    async with browser(client, amy.email) as someone:
+        first = await someone.get("/evaluations")
+        assert "2 lots" in page_text(first)
+        [row] = html(first).xpath('//*[@data-testid="evaluations"]/tbody/tr')
+        assert first_tender.title in words(row)
+        nav = html(first).xpath('//nav[@aria-label="Pages of your evaluations"]')
+        assert nav
+        assert nav[0].xpath('.//a[@href="?page=2"]')
+        second = await someone.get("/evaluations?page=2")
+        [row] = html(second).xpath('//*[@data-testid="evaluations"]/tbody/tr')
+        assert second_tender.title in words(row)
 
 
 # Conflicts of interest ------------------------------------------------------------------
