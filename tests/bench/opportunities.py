@@ -31,13 +31,14 @@ from uuid import uuid4
 import httpx
 
 from tests.bench.processes import (
-    caretender_command,
     clean_env,
     exit_on_sigterm,
     migrate,
+    serve_command,
+    server,
     temporary_var_dir,
 )
-from tests.bench.signin import free_port, server
+from tests.bench.signin import free_port
 
 TENDERS = 1000
 DRAFTS = 30
@@ -331,21 +332,21 @@ def run(var_dir: Path) -> None:
 
     app_port, bare_port = free_port(), free_port()
     app_base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
-    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(app_port)]
+    serve = serve_command(app_port)
     bare_app = [sys.executable, "-c", BARE_APP, str(bare_port)]
     runs: dict[str, list[Run]] = {"opportunities": [], "bare": []}
     with (
-        server(serve, env, var_dir / "serve.log", app_port) as app_pid,
-        server(bare_app, env, var_dir / "bare.log", bare_port) as bare_pid,
+        server(serve, env, var_dir / "serve.log", app_port) as app,
+        server(bare_app, env, var_dir / "bare.log", bare_port) as bare,
     ):
         if "Find a tender" not in httpx.get(app_base + PAGE_PATH).text:
             raise RuntimeError("the opportunities page did not render")
         for _ in range(ROUNDS):
             runs["bare"].append(
-                asyncio.run(load(bare_base, BARE_PATH, DURATION_S, bare_pid, '"total"'))
+                asyncio.run(load(bare_base, BARE_PATH, DURATION_S, bare.pid, '"total"'))
             )
             runs["opportunities"].append(
-                asyncio.run(load(app_base, PAGE_PATH, DURATION_S, app_pid, "Find a tender"))
+                asyncio.run(load(app_base, PAGE_PATH, DURATION_S, app.pid, "Find a tender"))
             )
 
     best = {name: max(results, key=lambda r: r.rps) for name, results in runs.items()}

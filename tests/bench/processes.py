@@ -1,5 +1,6 @@
-"""What the benchmarks share about their processes: stopping cleanly on SIGTERM, a temporary
-folder for the platform's files, the ``caretender`` command and its environment, a fresh
+"""What the benchmarks (and the tests that run the server as a process) share about their
+processes: stopping cleanly on SIGTERM, a temporary folder for the platform's files, the
+``caretender`` command and its environment, a server started and waited for, a fresh
 PostgreSQL database, and a child process that measures one database and hands its figures
 back to the parent on one ``FIGURES`` line of JSON.
 
@@ -22,10 +23,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvloop
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -64,6 +67,60 @@ def caretender_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def serve_command(port: int) -> list[str]:
+    """``caretender serve`` on 127.0.0.1 at ``port``."""
+    return [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
+@contextlib.contextmanager
+def server(
+    command: list[str], env: dict[str, str], log: Path, port: int, *, timeout: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The server ``command`` starts, once it answers /healthz on ``port``; stopped on the
+    way out if it is still alive. Raises ``RuntimeError``, with its log, if it exits first
+    or does not answer within ``timeout`` seconds (and then says what its threads wait in:
+    a start takes a second or two, and ten times that when other suites share the cores)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _answers(port):
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server did not answer /healthz in {timeout:.0f} s; its threads wait in "
+                    f"{_waiting_in(process.pid)}:\n{log.read_text()}"
+                )
+            time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _waiting_in(pid: int) -> list[str]:
+    """What each thread of a process is doing (its state and kernel wait channel)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            found.append(f"{state}:{(task / 'wchan').read_text()}")
+    return found
 
 
 def clean_env(var_dir: Path) -> dict[str, str]:

@@ -24,9 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import argon2
@@ -38,6 +36,8 @@ from tests.bench.processes import (
     caretender_command,
     clean_env,
     exit_on_sigterm,
+    serve_command,
+    server,
     temporary_var_dir,
 )
 
@@ -75,34 +75,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def server(command: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[int]:
-    """Start a server, wait for /healthz, yield its pid; always stop it."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -249,12 +221,13 @@ def run(var_dir: Path) -> None:
 
     app_port, bare_port = free_port(), free_port()
     app_base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
-    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(app_port)]
+    serve = serve_command(app_port)
     bare_app = [sys.executable, "-c", BARE_APP, str(bare_port)]
     with (
-        server(serve, env, var_dir / "serve.log", app_port) as app_pid,
+        server(serve, env, var_dir / "serve.log", app_port) as app,
         server(bare_app, env, var_dir / "bare.log", bare_port),
     ):
+        app_pid = app.pid
         rss_idle = rss_mb(app_pid)
         asyncio.run(sign_ins(app_base, 2, 1))  # warm up: imports, connections, caches
 

@@ -69,9 +69,10 @@ from tests.bench.processes import (
     fresh_postgres_database,
     measure_child,
     run_child,
+    server,
     temporary_var_dir,
 )
-from tests.bench.signin import free_port, server
+from tests.bench.signin import free_port
 from tests.bench.signin import rss_mb as _rss_mb
 from tests.bench.soak_journeys import (
     Browser,
@@ -741,7 +742,8 @@ def run(var_dir: Path, url: str, rate: float, seconds: float, log_dir: Path | No
     serve_log, mail_log = var_dir / "serve.log", var_dir / "worker.log"
     serve = [*caretender_command(), "serve", "--port", str(port), "--workers", str(WORKERS)]
     try:
-        with mail_worker(env, mail_log), server(serve, env, serve_log, port) as parent:
+        with mail_worker(env, mail_log), server(serve, env, serve_log, port) as uvicorn:
+            parent = uvicorn.pid
             workers = workers_started(parent, serve_log)
             if len(workers) != WORKERS:
                 raise RuntimeError(f"{len(workers)} workers, not {WORKERS}")

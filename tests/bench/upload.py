@@ -52,10 +52,11 @@ from litestar.types import Receive, Scope, Send
 
 from tests.bench.opportunities import cpu_seconds
 from tests.bench.processes import (
-    caretender_command,
     clean_env,
     exit_on_sigterm,
     migrate,
+    serve_command,
+    server,
     temporary_var_dir,
 )
 from tests.bench.signin import (
@@ -63,7 +64,6 @@ from tests.bench.signin import (
     peak_rss_mb,
     reset_peak_rss,
     rss_mb,
-    server,
 )
 
 MB = 1_000_000
@@ -398,7 +398,7 @@ def run(var_dir: Path) -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    serve = serve_command(port)
     large = {**env, "CARETENDER_EVIDENCE_MAX_MB": "200", "CARETENDER_BID_MAX_MB": "2000"}
     drain_port = free_port()
     drain_serve = [
@@ -410,9 +410,10 @@ def run(var_dir: Path) -> None:
     plain: list[float] = []
     plain_fsync: list[float] = []
     with (
-        server(serve, large, var_dir / "serve.log", port) as pid,
+        server(serve, large, var_dir / "serve.log", port) as served,
         server(drain_serve, env, var_dir / "drain.log", drain_port),
     ):
+        pid = served.pid
         token = sign_in(base)
         # Warm up: the route's imports, connections and caches, before memory is measured.
         status, answer = post(port, url, token, Body(2 * MB, 99))
@@ -430,8 +431,8 @@ def run(var_dir: Path) -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with server(serve, env, var_dir / "serve-default.log", port) as pid:
+    with server(serve_command(port), env, var_dir / "serve-default.log", port) as served:
+        pid = served.pid
         token = sign_in(base)
         rss_before_refusals = rss_mb(pid)
         sampler = RssSampler(pid)

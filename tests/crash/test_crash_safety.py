@@ -47,7 +47,13 @@ import httpx
 
 from app.mail import ABANDONED_AFTER
 from tenders.sealing import file_digests
-from tests.bench.processes import caretender_command, clean_env, fresh_postgres_database
+from tests.bench.processes import (
+    caretender_command,
+    clean_env,
+    fresh_postgres_database,
+    serve_command,
+    server,
+)
 from tests.bench.signin import free_port
 from tests.browser.conftest import CHEAP_ARGON2, ServerClock, smtp_server
 from tests.crash import workload
@@ -376,58 +382,6 @@ def _end_orphans(figures: Figures) -> None:
 
 
 @contextlib.contextmanager
-def _serving(env: dict[str, str], port: int, log: Path) -> Iterator[int]:
-    """``caretender serve`` once it answers /healthz: its pid; stopped (if alive) on the way
-    out. As ``tests.bench.signin.server``, with room for a machine that is busy: a start
-    takes a second or two, and ten times that when other suites share the cores."""
-    command = [*caretender_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        began = time.monotonic()
-        deadline = began + START_TIMEOUT
-        slow = True
-        while not _answers(port):
-            if slow and time.monotonic() > began + 20:
-                slow = False
-                with log.open("a") as out:
-                    out.write(f"\nSLOW START: threads in {_waiting_in(process.pid)}\n")
-            assert process.poll() is None, (
-                f"serve exited ({process.returncode}):\n{log.read_text()}"
-            )
-            assert time.monotonic() < deadline, (
-                f"serve did not answer in {START_TIMEOUT} s; its threads wait in "
-                f"{_waiting_in(process.pid)}:\n{log.read_text()}"
-            )
-            time.sleep(0.02)
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _waiting_in(pid: int) -> list[str]:
-    """What each thread of a process is doing (its state and kernel wait channel)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            found.append(f"{state}:{(task / 'wchan').read_text()}")
-    return found
-
-
-@contextlib.contextmanager
 def _server_database(tmp_path: Path) -> Iterator[str]:
     """A database for the server alone: never the one the suite runs on."""
     if os.environ.get("CARETENDER_DATABASE_URL", "").startswith("postgresql"):
@@ -513,13 +467,16 @@ class Run:
             async with self.db.audit_held():
                 started = time.monotonic()
                 serving = asyncio.create_task(
-                    asyncio.to_thread(stack.enter_context, _serving(self.env, port, log))
+                    asyncio.to_thread(
+                        stack.enter_context,
+                        server(serve_command(port), self.env, log, port, timeout=START_TIMEOUT),
+                    )
                 )
                 verify = _caretender(self.env, "audit", "verify")
                 problems = await problems_after_kill(
                     self.db, self.files_dir, self.ledger, self.seen
                 )
-                pid = await serving
+                pid = (await serving).pid
                 self.figures.starts.append(time.monotonic() - started)
                 await asyncio.to_thread(self._verified, verify, after)
             assert not problems, f"{after}:\n" + "\n".join(problems)

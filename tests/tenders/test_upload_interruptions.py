@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from litestar import Litestar
 from app.settings import Settings
 from tenders.services import bids
 from tenders.tables import Evidence, Tender
+from tests.bench.processes import serve_command, server
 from tests.bench.signin import free_port
 from tests.conftest import PASSWORD, bearer, buyer_officer, provider_user
 from tests.tenders.factories import DEADLINE, published_tender
@@ -176,47 +174,6 @@ async def test_an_upload_cancelled_by_the_server_mid_stream_leaves_nothing_behin
 # The server is killed ---------------------------------------------------------------------
 
 
-def _caretender() -> list[str]:
-    script = Path(sys.executable).with_name("caretender")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from app.cli import main; main()"]
-
-
-@contextmanager
-def _serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``caretender serve`` once it answers /healthz; stopped (if still alive) on the way out."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [*_caretender(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"caretender serve exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"caretender serve did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -277,7 +234,7 @@ async def test_a_server_killed_mid_upload_stores_no_evidence_and_no_file(platfor
         except BaseException as error:  # what happened is asserted below
             outcome.append(error)
 
-    with _serving(env, port, log) as process:
+    with server(serve_command(port), env, log, port, timeout=15) as process:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             response = await http.post(
                 "/api/v1/tokens",
@@ -302,7 +259,7 @@ async def test_a_server_killed_mid_upload_stores_no_evidence_and_no_file(platfor
     left_by_kill = list((files_dir / "tmp").glob("*"))
     assert left_by_kill, "the kill came before the upload reached the store"
 
-    with _serving(env, port, log):
+    with server(serve_command(port), env, log, port, timeout=15):
         pass
     # The restart swept the partial upload of the process that died.
     assert not [path for path in left_by_kill if path.exists()]
