@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.api_docs import BEARER, SIGNED_IN_ERRORS, error_responses
 from app.dependencies import USER, PlatformDep, UserDep
@@ -33,6 +33,13 @@ class Opportunity(msgspec.Struct):
     submission_deadline: datetime | None
     countdown: str | None
     clarifications: int
+
+
+class FollowedPage(msgspec.Struct):
+    items: list[Opportunity]
+    page: int
+    pages: int
+    total: int
 
 
 class QuestionRequest(msgspec.Struct):
@@ -126,10 +133,18 @@ class FollowingApi(Controller):
         """Stop following a tender."""
         await clarifications.withdraw_interest(platform, user, tender_id)
 
-    @get("/my-opportunities", responses=error_responses(*SIGNED_IN_ERRORS))
-    async def my_opportunities(self, platform: PlatformDep, user: UserDep) -> list[Opportunity]:
-        """The tenders the provider's organisation follows, open ones first."""
-        return [
+    @get(
+        "/my-opportunities",
+        description="The tenders the provider's organisation follows, 20 a page: open ones "
+        "first, closing soonest, then the rest, most recently closed first. A page past the "
+        "last gives the last.",
+        responses=error_responses(*SIGNED_IN_ERRORS),
+    )
+    async def my_opportunities(
+        self, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1
+    ) -> FollowedPage:
+        listing = await clarifications.my_opportunities(platform, user, page)
+        items = [
             Opportunity(
                 tender_id=item.tender_id,
                 title=item.title,
@@ -140,8 +155,9 @@ class FollowingApi(Controller):
                 countdown=item.countdown,
                 clarifications=item.clarifications,
             )
-            for item in await clarifications.my_opportunities(platform, user)
+            for item in listing.items
         ]
+        return FollowedPage(items, listing.number, listing.pages, listing.total)
 
     @post(
         "/opportunities/{tender_id:str}/questions",

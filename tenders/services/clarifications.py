@@ -18,6 +18,7 @@ from uuid import UUID
 from app import database
 from app.accounts import CurrentUser
 from app.errors import DeadlinePassed, Invalid, InvalidTransition, NotFound, NotPermitted
+from app.paging import Page, page_number
 from app.platform import Platform
 from app.templating import london_time
 from app.validation import clean
@@ -191,25 +192,50 @@ async def _published_counts(tender_ids: list[UUID]) -> dict[UUID, int]:
     return counts
 
 
-async def my_opportunities(platform: Platform, actor: CurrentUser) -> list[Opportunity]:
-    """The tenders the provider's organisation follows, closing soonest first.
+FOLLOWED_PAGE_SIZE = 20
+# Open tenders first, closing soonest; then the rest, most recently closed first.
+_FOLLOWED_SQL = (
+    "SELECT tender.id AS tender_id, tender.title, tender.reference, tender.status,"
+    " tender.submission_deadline, buyer.name AS buyer_name"
+    " FROM interest JOIN tender ON tender.id = interest.tender"
+    " JOIN organisation AS buyer ON buyer.id = tender.buyer"
+    " WHERE interest.organisation = {}"
+    " ORDER BY CASE WHEN tender.status = {} AND tender.submission_deadline > {} THEN 0 ELSE 1 END,"
+    " CASE WHEN tender.status = {} AND tender.submission_deadline > {}"
+    " THEN tender.submission_deadline END,"
+    " CASE WHEN tender.submission_deadline IS NULL THEN 1 ELSE 0 END,"
+    " tender.submission_deadline DESC, tender.id LIMIT {} OFFSET {}"
+)
+
+
+async def my_opportunities(
+    platform: Platform, actor: CurrentUser, page: int = 1
+) -> Page[Opportunity]:
+    """The tenders the provider's organisation follows, ``FOLLOWED_PAGE_SIZE`` a page: open
+    ones first, closing soonest, then the rest, most recently closed first.
 
     Raises ``NotPermitted`` (not a provider).
     """
     _require_provider(actor, "Only care providers follow tenders")
-    rows = await Interest.select(
-        Interest.tender.id.as_alias("tender_id"),
-        Interest.tender.title.as_alias("title"),
-        Interest.tender.reference.as_alias("reference"),
-        Interest.tender.status.as_alias("status"),
-        Interest.tender.submission_deadline.as_alias("deadline"),
-        Interest.tender.buyer.name.as_alias("buyer_name"),
-    ).where(Interest.organisation == actor.organisation_id)
-    counts = await _published_counts([as_uuid(row["tender_id"]) for row in rows])
+    total = await Interest.count().where(Interest.organisation == actor.organisation_id)
+    number = page_number(page, total, FOLLOWED_PAGE_SIZE)
     now = platform.clock.now()
+    published = TenderStatus.PUBLISHED.value
+    rows = await database.fetch(
+        _FOLLOWED_SQL,
+        actor.organisation_id,
+        published,
+        now,
+        published,
+        now,
+        FOLLOWED_PAGE_SIZE,
+        (number - 1) * FOLLOWED_PAGE_SIZE,
+    )
+    counts = await _published_counts([as_uuid(row["tender_id"]) for row in rows])
     opportunities = []
     for row in rows:
-        status = effective_status(TenderStatus(row["status"]), row["deadline"], now)
+        deadline = row["submission_deadline"]
+        status = effective_status(TenderStatus(row["status"]), deadline, now)
         opportunities.append(
             Opportunity(
                 tender_id=as_uuid(row["tender_id"]),
@@ -217,24 +243,16 @@ async def my_opportunities(platform: Platform, actor: CurrentUser) -> list[Oppor
                 reference=row["reference"],
                 buyer_name=row["buyer_name"],
                 status=status,
-                submission_deadline=row["deadline"],
+                submission_deadline=deadline,
                 countdown=(
-                    countdown(row["deadline"], now)
-                    if row["deadline"] and status is not TenderStatus.CANCELLED
+                    countdown(deadline, now)
+                    if deadline and status is not TenderStatus.CANCELLED
                     else None
                 ),
                 clarifications=counts.get(as_uuid(row["tender_id"]), 0),
             )
         )
-    # Open tenders first, closing soonest; then the rest, most recently closed first.
-    opportunities.sort(
-        key=lambda o: (
-            o.status is not TenderStatus.PUBLISHED,
-            (o.submission_deadline.timestamp() if o.submission_deadline else 0)
-            * (1 if o.status is TenderStatus.PUBLISHED else -1),
-        )
-    )
-    return opportunities
+    return Page(opportunities, number, total, FOLLOWED_PAGE_SIZE)
 
 
 async def tender_actions(

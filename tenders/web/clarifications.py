@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream, Template
 
 from app.dependencies import PLATFORM, USER, PlatformDep, UserDep
@@ -64,14 +64,10 @@ class FollowingPages(Controller):
 
     @get("/my-opportunities")
     async def my_opportunities(
-        self, request: Request, platform: PlatformDep, user: UserDep
+        self, request: Request, platform: PlatformDep, user: UserDep, page: FromQuery[int] = 1
     ) -> Template:
-        opportunities = await clarifications.my_opportunities(platform, user)
-        return render(
-            request,
-            "tenders/clarifications/my_opportunities.html",
-            {"opportunities": opportunities},
-        )
+        listing = await clarifications.my_opportunities(platform, user, page)
+        return render(request, "tenders/clarifications/my_opportunities.html", {"listing": listing})
 
     @get("/opportunities/{tender_id:str}/questions/new")
     async def ask_form(

@@ -12,9 +12,10 @@ from app.platform import Platform
 from app.tables import AuditEvent, OutboxMessage
 from app.templating import make_environment
 from app.vocabulary import AuditAction
-from tenders.services import clarifications
+from tenders.services import addenda, clarifications
 from tenders.services.clarifications import NEW_CLARIFICATION
 from tenders.tables import Clarification, Interest
+from tenders.vocabulary import TenderStatus
 from tests.conftest import (
     assert_form_refused,
     bearer,
@@ -28,7 +29,13 @@ from tests.conftest import (
     sign_in,
     title,
 )
-from tests.tenders.factories import CLARIFICATION_DEADLINE, draft_tender, published_tender
+from tests.tenders.factories import (
+    CLARIFICATION_DEADLINE,
+    DEADLINE,
+    draft_tender,
+    london_parts,
+    published_tender,
+)
 
 OFFICER = "priya.shah@staffordshire.example"
 PROVIDER = "helen@moorlands-care.example"
@@ -456,19 +463,56 @@ async def test_my_opportunities_counts_the_published_clarifications(client, plat
     tender = await published_tender(platform, officer)
     clarification_id = await asked(platform, tender.id)
     headers = await bearer(client, PROVIDER)
-    before = (await client.get("/api/v1/my-opportunities", headers=headers)).json()
+    before = (await client.get("/api/v1/my-opportunities", headers=headers)).json()["items"]
     assert [(o["title"], o["status"], o["clarifications"]) for o in before] == [
         (tender.title, "published", 0)
     ]
     await clarifications.answer_question(
         platform, officer, str(tender.id), str(clarification_id), {"answer": ANSWER}
     )
-    after = (await client.get("/api/v1/my-opportunities", headers=headers)).json()
+    after = (await client.get("/api/v1/my-opportunities", headers=headers)).json()["items"]
     assert after[0]["clarifications"] == 1
     officer_view = await client.get(
         "/api/v1/my-opportunities", headers=await bearer(client, OFFICER)
     )
     assert officer_view.status_code == 403
+
+
+async def test_my_opportunities_come_a_page_at_a_time_open_ones_first(
+    client, platform, clock, monkeypatch
+):
+    monkeypatch.setattr(clarifications, "FOLLOWED_PAGE_SIZE", 3)
+    officer = await buyer_officer(platform)
+    provider = await provider_user(platform)
+    # Deadlines a day, two days and five days after the first tender's.
+    tenders = {}
+    for days in (0, 1, 2, 5):
+        tender = await published_tender(platform, officer, title=f"Overnight support {days}")
+        if days:
+            moved = london_parts("submission_deadline", DEADLINE + timedelta(days=days))
+            await addenda.extend_deadline(platform, officer, str(tender.id), moved)
+        await clarifications.register_interest(platform, provider, str(tender.id))
+        tenders[days] = tender
+    clock.instant = DEADLINE + timedelta(days=1, hours=12)
+
+    first = await clarifications.my_opportunities(platform, provider)
+    # Open, closing soonest first; then closed, the most recently closed first.
+    assert [o.tender_id for o in first.items] == [tenders[d].id for d in (2, 5, 1)]
+    assert [o.status for o in first.items] == [TenderStatus.PUBLISHED] * 2 + [TenderStatus.CLOSED]
+    assert (first.number, first.pages, first.total) == (1, 2, 4)
+    last = await clarifications.my_opportunities(platform, provider, 3)
+    assert last.number == 2
+    assert [o.tender_id for o in last.items] == [tenders[0].id]
+
+    await sign_in(client, PROVIDER)
+    page = await client.get("/my-opportunities")
+    assert "4 tenders followed, open ones first" in page.text
+    assert html(page).xpath('//nav[@aria-label="Pages of tenders you follow"]//a[@href="?page=2"]')
+    listed = await client.get(
+        "/api/v1/my-opportunities?page=2", headers=await bearer(client, PROVIDER)
+    )
+    assert listed.json()["page"] == 2
+    assert [o["title"] for o in listed.json()["items"]] == [tenders[0].title]
 
 
 @pytest.mark.parametrize("who", ["visitor", "officer"])
