@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import email.policy
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +33,9 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from app.clock import RehearsalClock
+from tests.bench import processes
+from tests.bench.processes import caretender_command, clean_env, serve_command
+from tests.bench.signin import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -71,46 +70,6 @@ def empty_tables() -> None:
     """Not used: tests share the served database and use unique email addresses."""
 
 
-def _caretender() -> str:
-    beside_python = Path(sys.executable).with_name("caretender")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("caretender")
-    if not found:
-        pytest.fail("the caretender command is not installed (pip install -e .)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_env(var_dir: Path) -> dict[str, str]:
-    """This process's environment without any CARETENDER_* setting (tests/conftest.py
-    sets CARETENDER_DATABASE_URL), so the server uses a file SQLite under ``var_dir``."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CARETENDER_")}
-    env["CARETENDER_VAR_DIR"] = str(var_dir)
-    env.update(CHEAP_ARGON2)
-    return env
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"caretender serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our server)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"caretender serve did not answer {url} within 20 s:\n{log.read_text()}")
-
-
 @contextmanager
 def _running_server(
     request: pytest.FixtureRequest, prefix: str, settings: Mapping[str, str] | None = None
@@ -120,12 +79,14 @@ def _running_server(
     (``{port}`` in a value becomes the server's port)."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         var_dir = Path(tmp) / "var"
-        env = _server_env(var_dir)
-        port = _free_port()
+        # Without CARETENDER_* from this process (tests/conftest.py sets the database):
+        # the server uses a file SQLite under var_dir.
+        env = {**clean_env(var_dir), **CHEAP_ARGON2}
+        port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env.update({name: value.format(port=port) for name, value in (settings or {}).items()})
         demo = subprocess.run(
-            [_caretender(), "demo"],
+            [*caretender_command(), "demo"],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -136,24 +97,8 @@ def _running_server(
         if demo.returncode != 0:
             pytest.fail(f"caretender demo failed:\n{demo.stdout}\n{demo.stderr}")
         log = Path(tmp) / "server.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [_caretender(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                _wait_until_healthy(f"{base_url}/healthz", process, log)
-                yield base_url
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        with processes.server(serve_command(port), env, log, port, timeout=20):
+            yield base_url
         if request.session.testsfailed:
             # The server's side of any failure, while the temporary directory still exists.
             sys.stderr.write(f"\n--- {prefix} serve log ---\n{log.read_text()[-20_000:]}\n")
@@ -293,7 +238,7 @@ def server_outbox(server: str, server_var_dir: Path) -> WrittenMail:
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """A real SMTP server (aiosmtpd) on a free port, and what it has received."""
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
