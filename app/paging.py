@@ -1,5 +1,5 @@
-"""Lists shown a page at a time: which page to show, where it starts, and the links to the
-others (both ends, the neighbours of the current page, and a gap for each jump)."""
+"""Lists shown a page at a time: how many pages there are, which one to show, and the links
+to the others (both ends, the neighbours of the current page, and a gap for each jump)."""
 
 from __future__ import annotations
 
