@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+import anyio.from_thread
+import anyio.to_thread
 
 from app import database
 from app.audit_chain import (
@@ -32,6 +35,8 @@ from app.vocabulary import AuditAction
 CHECKPOINT_PURPOSE = "audit-checkpoints"
 #: Any constant: PostgreSQL advisory lock taken by every appender, one at a time.
 _PG_APPEND_LOCK = 7_301_2026
+#: Events ``verify`` reads at a time: its memory stays the same however long the log grows.
+VERIFY_BATCH = 1000
 
 
 def _plain(value: Any) -> Any:
@@ -132,16 +137,18 @@ def _read_checkpoints(path: Path) -> list[Checkpoint]:
     if not path.exists():
         return []
     checkpoints = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            fields = json.loads(line)
-            checkpoints.append(
-                Checkpoint(int(fields["seq"]), str(fields["hash"]), str(fields["signature"]))
-            )
-        except (ValueError, TypeError, KeyError) as error:
-            raise DamagedCheckpoints(number) from error
+    # A line at a time: the file has a line for every event.
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                fields = json.loads(line)
+                checkpoints.append(
+                    Checkpoint(int(fields["seq"]), str(fields["hash"]), str(fields["signature"]))
+                )
+            except (ValueError, TypeError, KeyError) as error:
+                raise DamagedCheckpoints(number) from error
     return checkpoints
 
 
@@ -155,9 +162,25 @@ async def verify(platform: Platform) -> Verification:
         )
     except DamagedCheckpoints as error:
         return Verification(False, 0, None, str(error))
-    rows = await AuditEvent.select().order_by(AuditEvent.seq)
-    return verify_chain(
-        (_chained(row) for row in rows),
-        checkpoints,
-        platform.derived_key(CHECKPOINT_PURPOSE),
+    # In a worker thread, which hashes every event off the event loop and asks it for the
+    # events VERIFY_BATCH at a time: never the whole log in memory at once.
+    return await anyio.to_thread.run_sync(
+        verify_chain, _events(), checkpoints, platform.derived_key(CHECKPOINT_PURPOSE)
+    )
+
+
+def _events() -> Iterator[ChainedEvent]:
+    """The events in sequence order, from a worker thread (``verify``'s)."""
+    after = 0
+    while rows := anyio.from_thread.run(_events_after, after):
+        yield from map(_chained, rows)
+        after = rows[-1]["seq"]
+
+
+async def _events_after(seq: int) -> list[dict[str, Any]]:
+    return (
+        await AuditEvent.select()
+        .where(AuditEvent.seq > seq)
+        .order_by(AuditEvent.seq)
+        .limit(VERIFY_BATCH)
     )

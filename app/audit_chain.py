@@ -45,7 +45,7 @@ def chain_next(previous: ChainedEvent | None, body: Mapping[str, Any]) -> Chaine
     return ChainedEvent(seq, prev_hash, event_hash(seq, prev_hash, body), body)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     seq: int
     hash: str

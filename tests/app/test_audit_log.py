@@ -416,6 +416,23 @@ async def test_every_kind_of_tampering_with_the_rows_is_caught(platform, tamperi
     assert result.first_bad_seq == expected, result.problem
 
 
+@pytest.mark.parametrize("tampering", TAMPERINGS.values(), ids=TAMPERINGS.keys())
+async def test_a_log_read_a_batch_at_a_time_is_checked_across_the_batches(
+    platform, monkeypatch, tampering
+):
+    # Read in batches, so that a long log never sits in memory whole; event 3 is the
+    # first of the second batch, chained to the last of the first.
+    monkeypatch.setattr(audit, "VERIFY_BATCH", 2)
+    n = await service_chain(platform)
+    intact = await audit.verify(platform)
+    assert intact.ok, intact.problem
+    assert intact.events_checked == n
+    expected = await tampering(n, 3)
+    result = await audit.verify(platform)
+    assert not result.ok
+    assert result.first_bad_seq == expected, result.problem
+
+
 async def test_editing_the_action_column_alone_is_caught(platform):
     await service_chain(platform)
     await AuditEvent.update({AuditEvent.action: "account:signin:succeed"}).where(
