@@ -146,18 +146,23 @@ async def pdf_of(html: str) -> bytes:
     broken under the render (a worker killed, out of memory, or failing to start) is
     replaced and the render made once more on the new one; raises ``BrokenProcessPool``
     if that breaks too."""
-    for attempt in range(2):
-        pool = executor()
-        _pool.in_flight += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
-        except BrokenProcessPool:
-            _pool.discard(pool)
-            if attempt:
-                raise
-        finally:
-            _pool.in_flight -= 1
-    raise AssertionError("unreachable")
+    try:
+        return await _render_once(html)
+    except BrokenProcessPool:
+        return await _render_once(html)  # on the pool that replaced the broken one
+
+
+async def _render_once(html: str) -> bytes:
+    """One render on the current pool; a pool that breaks under it is dropped."""
+    pool = executor()
+    _pool.in_flight += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, write_pdf, html)
+    except BrokenProcessPool:
+        _pool.discard(pool)
+        raise
+    finally:
+        _pool.in_flight -= 1
 
 
 async def render_pdf(
